@@ -1,0 +1,24 @@
+namespace Dfs.Contracts.Api;
+
+/// <summary>Route prefixes of the gateway's public and internal APIs, shared by the server and the typed clients.</summary>
+public static class ApiRoutes
+{
+    public const string Files = "/api/files";
+    public const string List = "/api/list";
+    public const string Stat = "/api/stat";
+    public const string Dirs = "/api/dirs";
+    public const string Entries = "/api/entries";
+    public const string Move = "/api/move";
+    public const string Nodes = "/api/nodes";
+    public const string Cluster = "/api/cluster";
+
+    public const string InternalNodes = "/internal/nodes";
+    public const string InternalReplicas = "/internal/replicas";
+
+    /// <summary>Query names.</summary>
+    public const string ConflictQuery = "conflict";
+    public const string ReplicationQuery = "replication";
+
+    /// <summary>Response header carrying the committed version number of a file.</summary>
+    public const string VersionHeader = "X-Dfs-Version";
+}

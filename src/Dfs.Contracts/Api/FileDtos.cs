@@ -1,0 +1,85 @@
+using System.Text.Json.Serialization;
+
+namespace Dfs.Contracts.Api;
+
+[JsonConverter(typeof(JsonStringEnumConverter<EntryKind>))]
+public enum EntryKind { File, Directory }
+
+[JsonConverter(typeof(JsonStringEnumConverter<ConflictPolicy>))]
+public enum ConflictPolicy { Fail, Overwrite, Rename }
+
+/// <summary>Answer to PUT /api/files/{path} (201).</summary>
+public sealed record PutFileResult(
+    string Path,
+    long Size,
+    string Md5,
+    string Sha256,
+    int Version,
+    int ChunkCount,
+    long ChunkSize,
+    bool Renamed,
+    DateTime CreatedAt);
+
+/// <summary>One row of a directory listing.</summary>
+public sealed record EntryInfo(
+    string Path,
+    string Name,
+    EntryKind Kind,
+    long Size,
+    DateTime ModifiedAt,
+    int? Version = null,
+    string? Md5 = null,
+    string? Sha256 = null);
+
+/// <summary>GET /api/list/{path}: entries sorted by name (ordinal); pass NextCursor back as ?cursor= for the next page.</summary>
+public sealed record ListingPage(string Path, IReadOnlyList<EntryInfo> Entries, string? NextCursor);
+
+/// <summary>GET /api/stat/{path}: an entry plus, for a file, its chunks and where each one lives.</summary>
+public sealed record EntryDetails(
+    string Path,
+    string Name,
+    EntryKind Kind,
+    long Size,
+    DateTime CreatedAt,
+    DateTime ModifiedAt,
+    int? Version,
+    string? Md5,
+    string? Sha256,
+    long? ChunkSize,
+    IReadOnlyList<ChunkInfo> Chunks);
+
+public sealed record ChunkInfo(int Index, string Id, long Offset, long Size, IReadOnlyList<ReplicaInfo> Replicas);
+
+public sealed record ReplicaInfo(Guid NodeId, string NodeName, string NodeUrl, string NodeState);
+
+/// <summary>POST /api/move.</summary>
+public sealed record MoveRequest(string From, string To);
+
+/// <summary>GET /api/nodes.</summary>
+public sealed record NodeInfo(
+    Guid Id,
+    string Name,
+    string Url,
+    string State,
+    long CapacityBytes,
+    long FreeBytes,
+    long UsedBytes,
+    long ChunkCount,
+    DateTime RegisteredAt,
+    DateTime LastHeartbeatAt);
+
+/// <summary>GET /api/cluster: a summary for dashboards and `dfs nodes`.</summary>
+public sealed record ClusterSummary(
+    int LiveNodes,
+    int DeadNodes,
+    long Files,
+    long Directories,
+    long Chunks,
+    long StoredBytes,
+    long CapacityBytes,
+    long FreeBytes,
+    int ReplicationFactor,
+    long ChunkSize);
+
+/// <summary>RFC 9457 problem details as clients read them.</summary>
+public sealed record ApiProblem(string? Type, string? Title, int? Status, string? Detail, string? Instance);

@@ -1,0 +1,30 @@
+using System.Net;
+using System.Net.Http.Json;
+using Dfs.Contracts.Api;
+
+namespace Dfs.Contracts.Clients;
+
+/// <summary>A non-success answer from a Dfs service, with its problem details when it sent them.</summary>
+public sealed class DfsApiException(HttpStatusCode statusCode, ApiProblem? problem, string message)
+    : Exception(message)
+{
+    public HttpStatusCode StatusCode { get; } = statusCode;
+    public ApiProblem? Problem { get; } = problem;
+
+    /// <summary>Worth retrying: the server was busy or failed, not the request.</summary>
+    public bool IsTransient => (int)StatusCode >= 500 || StatusCode is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests;
+
+    internal static async Task ThrowIfFailedAsync(HttpResponseMessage response, CancellationToken ct)
+    {
+        if (response.IsSuccessStatusCode) return;
+        ApiProblem? problem = null;
+        var mediaType = response.Content.Headers.ContentType?.MediaType;
+        if (mediaType is not null && mediaType.Contains("json", StringComparison.OrdinalIgnoreCase))
+        {
+            try { problem = await response.Content.ReadFromJsonAsync<ApiProblem>(DfsJson.Options, ct); }
+            catch (System.Text.Json.JsonException) { }
+        }
+        var detail = problem?.Detail ?? problem?.Title ?? response.ReasonPhrase ?? "request failed";
+        throw new DfsApiException(response.StatusCode, problem, $"{(int)response.StatusCode} {response.StatusCode}: {detail}");
+    }
+}

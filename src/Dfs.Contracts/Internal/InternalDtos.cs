@@ -1,0 +1,22 @@
+namespace Dfs.Contracts.Internal;
+
+/// <summary>POST /internal/nodes/register: a storage node announces itself (at start and whenever the gateway forgot it).</summary>
+public sealed record NodeRegistration(Guid NodeId, string Name, string Url, NodeUsage Usage);
+
+public sealed record NodeRegistrationAck(Guid NodeId, int HeartbeatIntervalMs);
+
+/// <summary>POST /internal/nodes/{id}/heartbeat. 404 means the gateway does not know the node: register again.</summary>
+public sealed record NodeHeartbeat(NodeUsage Usage);
+
+public sealed record NodeUsage(long CapacityBytes, long FreeBytes, long UsedBytes, long ChunkCount);
+
+/// <summary>POST /internal/replicas: a copy of a chunk now exists on a node (idempotent).</summary>
+public sealed record ReplicaReport(string ChunkId, Guid NodeId);
+
+/// <summary>GET /status on a storage node.</summary>
+public sealed record StorageNodeStatus(Guid NodeId, string Name, NodeUsage Usage);
+
+/// <summary>GET /chunks?after=&amp;limit= on a storage node: the inventory, sorted by id.</summary>
+public sealed record ChunkInventoryPage(IReadOnlyList<StoredChunk> Chunks, string? NextAfter);
+
+public sealed record StoredChunk(string Id, long Size);
