@@ -1,0 +1,76 @@
+using Dfs.Cli.Remote;
+using Spectre.Console;
+
+namespace Dfs.Cli;
+
+/// <summary>
+/// Everything `dfs` takes from the outside world, so tests can run the whole CLI in-process:
+/// console streams, environment variables, the local working folder, HTTP plumbing and retry timing.
+/// </summary>
+public sealed record CliEnvironment
+{
+    /// <summary>Rich output (tables, trees, progress bars).</summary>
+    public required IAnsiConsole Console { get; init; }
+
+    /// <summary>Plain standard output (JSON, help, shell prompt); the same stream <see cref="Console"/> renders to.</summary>
+    public required TextWriter Out { get; init; }
+
+    public required TextWriter Error { get; init; }
+
+    public required TextReader In { get; init; }
+
+    /// <summary>Standard output is a terminal: progress bars are shown.</summary>
+    public bool IsOutputInteractive { get; init; }
+
+    /// <summary>Standard input is a terminal: the shell greets the user instead of echoing commands.</summary>
+    public bool IsInputInteractive { get; init; }
+
+    public Func<string, string?> GetEnvironmentVariable { get; init; } = Environment.GetEnvironmentVariable;
+
+    /// <summary>Folder that relative local paths are resolved against.</summary>
+    public string LocalDirectory { get; init; } = Environment.CurrentDirectory;
+
+    /// <summary>Creates the handler for the gateway HttpClient; null means a default SocketsHttpHandler.</summary>
+    public Func<HttpMessageHandler>? HttpHandlerFactory { get; init; }
+
+    public RetryPolicy Retry { get; init; } = RetryPolicy.Default;
+
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    public static CliEnvironment FromProcess()
+    {
+        var outputRedirected = System.Console.IsOutputRedirected;
+        var console = AnsiConsole.Console;
+        // Redirected output has no width; 80 columns would wrap long names in tables.
+        if (outputRedirected) console.Profile.Width = 240;
+        return new CliEnvironment
+        {
+            Console = console,
+            Out = System.Console.Out,
+            Error = System.Console.Error,
+            In = System.Console.In,
+            IsOutputInteractive = !outputRedirected && console.Profile.Capabilities.Interactive,
+            IsInputInteractive = !System.Console.IsInputRedirected,
+        };
+    }
+
+    /// <summary>A non-interactive environment over the given writers (no colors, no progress bars): for tests and embedding.</summary>
+    public static CliEnvironment ForWriters(TextWriter stdout, TextWriter stderr, TextReader? stdin = null, int width = 200)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = AnsiSupport.No,
+            ColorSystem = ColorSystemSupport.NoColors,
+            Interactive = InteractionSupport.No,
+            Out = new AnsiConsoleOutput(stdout),
+        });
+        console.Profile.Width = width;
+        return new CliEnvironment
+        {
+            Console = console,
+            Out = stdout,
+            Error = stderr,
+            In = stdin ?? TextReader.Null,
+        };
+    }
+}

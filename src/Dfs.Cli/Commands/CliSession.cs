@@ -1,0 +1,92 @@
+using System.CommandLine;
+using Dfs.Cli.Configuration;
+using Dfs.Cli.Output;
+using Dfs.Contracts.Api;
+using Dfs.Contracts.Clients;
+using Dfs.Contracts.Paths;
+
+namespace Dfs.Cli.Commands;
+
+/// <summary>
+/// State shared by the commands of one `dfs` run (or one shell session): environment, current remote
+/// folder, the gateway client, and the command tree itself.
+/// </summary>
+internal sealed class CliSession(CliEnvironment env) : IDisposable
+{
+    private HttpClient? _http;
+    private GatewayClient? _client;
+    private RootCommand? _root;
+
+    public CliEnvironment Env => env;
+    public CliOutput Output { get; } = new(env);
+
+    /// <summary>Current remote folder; "/" outside the shell, changed by the shell's `cd`.</summary>
+    public string CurrentDirectory { get; set; } = DfsPath.Root;
+
+    /// <summary>The gateway given to `dfs --gateway URL shell`, inherited by the commands typed in the shell.</summary>
+    public string? GatewayOverride { get; set; }
+
+    public bool InShell { get; set; }
+
+    /// <summary>The gateway in use, once a command has asked for it; used in error messages.</summary>
+    public GatewayEndpoint? Gateway { get; private set; }
+
+    /// <summary>Options every command accepts (declared recursive on the root).</summary>
+    public GlobalOptions Globals { get; } = new();
+
+    /// <summary>The command tree, built once per session so the shell dispatches to the very same commands.</summary>
+    public RootCommand Root => _root ??= CommandTree.Build(this);
+
+    public IGatewayClient GetClient(ParseResult parse) => GetClient(parse.GetValue(Globals.Gateway));
+
+    public IGatewayClient GetClient(string? gatewayFlag)
+    {
+        var endpoint = GatewayLocator.Locate(gatewayFlag ?? GatewayOverride, env.GetEnvironmentVariable);
+        if (_client is not null && Gateway?.Url == endpoint.Url) return _client;
+
+        _http?.Dispose();
+        var handler = env.HttpHandlerFactory?.Invoke() ?? new SocketsHttpHandler
+        {
+            ConnectTimeout = TimeSpan.FromSeconds(10),
+            PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+        };
+        // No overall timeout: a transfer lasts as long as the file needs; metadata calls are bounded per attempt by RetryPolicy.
+        _http = new HttpClient(handler) { BaseAddress = endpoint.Url, Timeout = Timeout.InfiniteTimeSpan };
+        _http.DefaultRequestHeaders.UserAgent.ParseAdd("dfs-cli/1.0");
+        _client = new GatewayClient(_http);
+        Gateway = endpoint;
+        return _client;
+    }
+
+    /// <summary>Resolves a remote path typed by the user against the current remote folder.</summary>
+    public string ResolveRemote(string? path) =>
+        string.IsNullOrEmpty(path) ? CurrentDirectory : DfsPath.Resolve(CurrentDirectory, path);
+
+    public string ResolveLocal(string path) => Path.GetFullPath(path, env.LocalDirectory);
+
+    /// <summary>Retries an idempotent metadata call (bounded per attempt).</summary>
+    public Task<T> RetryAsync<T>(Func<CancellationToken, Task<T>> operation, CancellationToken ct) =>
+        env.Retry.RunAsync(operation, bounded: true, Output.RetryNotice, ct);
+
+    /// <summary>Stat that answers null for a missing path instead of throwing.</summary>
+    public async Task<EntryDetails?> TryStatAsync(IGatewayClient client, string path, CancellationToken ct)
+    {
+        try { return await RetryAsync(c => client.StatAsync(path, c), ct); }
+        catch (DfsApiException e) when (e.StatusCode == System.Net.HttpStatusCode.NotFound) { return null; }
+    }
+
+    /// <summary>
+    /// Target for put/mv: a raw path ending in '/', the root, or an existing directory means "inside it, keeping
+    /// <paramref name="name"/>"; no path means the current folder; anything else is the target itself.
+    /// </summary>
+    public async Task<string> ResolveTargetAsync(IGatewayClient client, string? raw, string name, CancellationToken ct)
+    {
+        if (string.IsNullOrEmpty(raw)) return DfsPath.Combine(CurrentDirectory, name);
+        var resolved = ResolveRemote(raw);
+        if (raw.EndsWith('/') || resolved == DfsPath.Root) return DfsPath.Combine(resolved, name);
+        var existing = await TryStatAsync(client, resolved, ct);
+        return existing?.Kind == EntryKind.Directory ? DfsPath.Combine(resolved, name) : resolved;
+    }
+
+    public void Dispose() => _http?.Dispose();
+}

@@ -1,0 +1,112 @@
+using System.Security.Cryptography;
+using Dfs.Contracts.Clients;
+using Dfs.Gateway.Http;
+using Dfs.Gateway.Namespace;
+using Dfs.Gateway.Nodes;
+using Microsoft.Extensions.Options;
+
+namespace Dfs.Gateway.Files;
+
+/// <summary>A chunk fetched and verified, in a pooled buffer the caller returns.</summary>
+public sealed class VerifiedChunk(ChunkBuffers buffers, byte[] buffer, int length) : IDisposable
+{
+    public ReadOnlyMemory<byte> Data => buffer.AsMemory(0, length);
+    public void Dispose() => buffers.Return(buffer);
+}
+
+/// <summary>
+/// GET: fetches each chunk whole, checks its SHA-256 against its id before a byte of it is sent, and falls
+/// over to the next copy when a node is down, refuses, times out or serves bad bytes. The next chunk is
+/// fetched while the current one is sent (read-ahead of one), so memory stays at two chunks per download.
+/// </summary>
+public sealed class DownloadService(
+    NodeRegistry registry,
+    IStorageNodeClient nodesClient,
+    ChunkBuffers buffers,
+    IOptions<GatewayOptions> options,
+    GatewayMetrics metrics,
+    ILogger<DownloadService> logger)
+{
+    /// <summary>Streams bytes [from, to] of the version laid out in <paramref name="layout"/> to <paramref name="output"/>.</summary>
+    public async Task CopyRangeAsync(IReadOnlyList<ChunkLayout> layout, long from, long to, Stream output, CancellationToken ct)
+    {
+        var wanted = layout.Where(c => c.Offset + c.Size > from && c.Offset <= to).ToList();
+        Task<VerifiedChunk>? next = wanted.Count > 0 ? FetchAsync(wanted[0], ct) : null;
+        for (var i = 0; i < wanted.Count; i++)
+        {
+            using var chunk = await next!;
+            next = i + 1 < wanted.Count ? FetchAsync(wanted[i + 1], ct) : null;
+            try
+            {
+                var c = wanted[i];
+                var start = (int)Math.Max(0, from - c.Offset);
+                var end = (int)Math.Min(c.Size, to - c.Offset + 1);
+                await output.WriteAsync(chunk.Data[start..end], ct);
+                metrics.BytesServed(end - start);
+            }
+            catch
+            {
+                // Do not leak the read-ahead buffer when the client goes away.
+                if (next is not null) _ = next.ContinueWith(t => { if (t.IsCompletedSuccessfully) t.Result.Dispose(); }, TaskScheduler.Default);
+                throw;
+            }
+        }
+    }
+
+    /// <summary>Fetches a chunk from the first copy that answers with the right bytes.</summary>
+    public async Task<VerifiedChunk> FetchAsync(ChunkLayout chunk, CancellationToken ct)
+    {
+        var failures = new List<string>();
+        foreach (var node in OrderCopies(chunk.Holders))
+        {
+            var buffer = buffers.Rent(chunk.Size);
+            var keep = false;
+            try
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                timeout.CancelAfter(TimeSpan.FromSeconds(options.Value.NodeRequestTimeoutSeconds));
+                var length = await nodesClient.ReadChunkAsync(node.Url, chunk.ChunkId, buffer.AsMemory(0, (int)chunk.Size), timeout.Token);
+                if (length != chunk.Size || !HashMatches(buffer.AsSpan(0, length), chunk.ChunkId))
+                {
+                    metrics.CorruptCopy();
+                    failures.Add($"{node.Name}: bytes do not match the chunk's SHA-256");
+                    logger.LogError("Corrupt copy of chunk {Chunk} on node {Node} ({Length} bytes read)", chunk.ChunkId, node.Name, length);
+                    continue;
+                }
+                keep = true;
+                if (failures.Count > 0) metrics.ReadFailedOver(failures[^1]);
+                return new VerifiedChunk(buffers, buffer, length);
+            }
+            catch (Exception e) when (!ct.IsCancellationRequested && e is StorageNodeException or OperationCanceledException)
+            {
+                failures.Add($"{node.Name}: {(e is StorageNodeException s ? s.Kind.ToString() : "timed out")}");
+                logger.LogWarning("Reading chunk {Chunk} from {Node} failed: {Error}", chunk.ChunkId, node.Name, e.Message);
+            }
+            finally
+            {
+                if (!keep) buffers.Return(buffer);
+            }
+        }
+
+        var detail = failures.Count == 0
+            ? $"No copy of chunk {chunk.Index} ({chunk.ChunkId}) is on a reachable node."
+            : $"Every copy of chunk {chunk.Index} ({chunk.ChunkId}) failed: {string.Join("; ", failures)}.";
+        throw new DfsProblemException(StatusCodes.Status502BadGateway, "Chunk unavailable", detail);
+    }
+
+    /// <summary>Live nodes first, then suspect ones; dead nodes are not tried.</summary>
+    private IEnumerable<NodeView> OrderCopies(IReadOnlyList<Guid> holders) =>
+        holders.Select(registry.Find).OfType<NodeView>()
+            .Where(n => n.IsReadable)
+            .OrderBy(n => n.IsLive ? 0 : 1);
+
+    private static bool HashMatches(ReadOnlySpan<byte> data, string chunkId)
+    {
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(data, hash);
+        Span<byte> expected = stackalloc byte[SHA256.HashSizeInBytes];
+        return Convert.FromHexString(chunkId, expected, out _, out var written) == System.Buffers.OperationStatus.Done
+               && written == expected.Length
+               && hash.SequenceEqual(expected);
+    }
+}

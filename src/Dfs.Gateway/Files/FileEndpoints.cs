@@ -1,0 +1,173 @@
+using Dfs.Contracts.Api;
+using Dfs.Contracts.Integrity;
+using Dfs.Gateway.Http;
+using Dfs.Gateway.Namespace;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+
+namespace Dfs.Gateway.Files;
+
+public static class FileEndpoints
+{
+    public static RouteGroupBuilder MapFileEndpoints(this RouteGroupBuilder api)
+    {
+        var files = api.MapGroup("/files").WithTags("Files");
+
+        files.MapPut("/{**path}", PutAsync)
+            .WithName("PutFile")
+            .WithSummary("Stores a file: the body is the bytes. Optional Content-MD5 / Repr-Digest are verified.")
+            .Produces<PutFileResult>(StatusCodes.Status201Created)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        files.MapMethods("/{**path}", [HttpMethods.Get, HttpMethods.Head], GetAsync)
+            .WithName("GetFile")
+            .WithSummary("Reads a file, with Range, ETag (MD5) and Repr-Digest (SHA-256).")
+            .Produces(StatusCodes.Status200OK, contentType: "application/octet-stream")
+            .Produces(StatusCodes.Status206PartialContent, contentType: "application/octet-stream")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status416RangeNotSatisfiable)
+            .ProducesProblem(StatusCodes.Status502BadGateway);
+        files.MapDelete("/{**path}", DeleteAsync)
+            .WithName("DeleteFile")
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+        return api;
+    }
+
+    private static async Task<IResult> PutAsync(
+        string? path, string? conflict, string? replication, HttpContext context,
+        UploadService uploads, NamespaceService names, IOptions<GatewayOptions> options, CancellationToken ct)
+    {
+        var target = PathBinding.FromRoute(path);
+        if (target == Contracts.Paths.DfsPath.Root) throw DfsProblemException.Conflict("'/' is a directory.");
+        var policy = ParseConflict(conflict);
+        var factor = ParseReplication(replication, options.Value.ReplicationFactor);
+        var (md5, sha) = ReadClientDigests(context.Request);
+
+        // Refuse before reading a byte when the outcome is already known.
+        if (await names.FindAsync(target, ct) is { } existing &&
+            (existing.Kind == EntryKind.Directory || policy == ConflictPolicy.Fail))
+            throw DfsProblemException.Conflict(existing.Kind == EntryKind.Directory
+                ? $"'{target}' is a directory."
+                : $"'{target}' already exists (use conflict=overwrite or conflict=rename).");
+
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            limit.MaxRequestBodySize = null; // files of any size stream through in chunks
+
+        var committed = await uploads.UploadAsync(new UploadRequest(target, policy, factor, md5, sha), context.Request.Body, ct);
+        var result = committed.Result;
+        context.Response.Headers.ETag = Digests.ETag(result.Md5);
+        context.Response.Headers[Digests.ReprDigestHeader] = Digests.ReprDigest(result.Sha256);
+        return TypedResults.Created($"{ApiRoutes.Files}/{Contracts.Paths.DfsPath.ToUrlPath(result.Path)}", result);
+    }
+
+    private static async Task GetAsync(string? path, HttpContext context, NamespaceService names, DownloadService downloads, CancellationToken ct)
+    {
+        var target = PathBinding.FromRoute(path);
+        var entry = await names.FindAsync(target, ct) ?? throw DfsProblemException.NotFound(target);
+        if (entry.Kind == EntryKind.Directory || entry.CurrentVersionId is not { } versionId)
+            throw DfsProblemException.BadRequest("Not a file", $"'{target}' is a directory: list it with {ApiRoutes.List}.");
+        var version = await names.Db.Versions.FindAsync([versionId], ct) ?? throw DfsProblemException.NotFound(target);
+
+        var response = context.Response;
+        var etag = Digests.ETag(version.Md5);
+        response.Headers.ETag = etag;
+        response.Headers[Digests.ReprDigestHeader] = Digests.ReprDigest(version.Sha256);
+        response.Headers[ApiRoutes.VersionHeader] = version.Number.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        response.Headers.AcceptRanges = "bytes";
+        response.Headers.LastModified = entry.ModifiedAt.ToString("R");
+        response.ContentType = "application/octet-stream";
+
+        var request = context.Request.GetTypedHeaders();
+        if (request.IfNoneMatch.Any(t => t.Tag == etag || t.Equals(EntityTagHeaderValue.Any)))
+        {
+            response.StatusCode = StatusCodes.Status304NotModified;
+            return;
+        }
+
+        var (from, to, partial) = ResolveRange(request, version.Size);
+        if (partial)
+        {
+            response.StatusCode = StatusCodes.Status206PartialContent;
+            response.Headers.ContentRange = new ContentRangeHeaderValue(from, to, version.Size).ToString();
+        }
+        response.ContentLength = version.Size == 0 ? 0 : to - from + 1;
+        if (HttpMethods.IsHead(context.Request.Method) || version.Size == 0) return;
+
+        var layout = await names.LoadLayoutAsync(version.Id, ct);
+        try
+        {
+            await downloads.CopyRangeAsync(layout, from, to, response.Body, ct);
+        }
+        catch (DfsProblemException) when (response.HasStarted)
+        {
+            // Bytes already went out: cut the connection so the client sees a failed transfer, never wrong or missing bytes.
+            context.Abort();
+        }
+    }
+
+    private static async Task<IResult> DeleteAsync(string? path, NamespaceService names, CancellationToken ct)
+    {
+        var target = PathBinding.FromRoute(path);
+        await names.DeleteAsync(target, recursive: false, expected: EntryKind.File, ct);
+        return TypedResults.NoContent();
+    }
+
+    /// <summary>A single byte range; several ranges or a malformed header are served whole, as RFC 9110 allows.</summary>
+    private static (long From, long To, bool Partial) ResolveRange(Microsoft.AspNetCore.Http.Headers.RequestHeaders request, long size)
+    {
+        var whole = (0L, size - 1, false);
+        if (request.Range is not { } range || range.Ranges.Count != 1 || !string.Equals(range.Unit.Value, "bytes", StringComparison.OrdinalIgnoreCase))
+            return whole;
+        var r = range.Ranges.Single();
+        long from, to;
+        if (r.From is null)
+        {
+            var suffix = r.To ?? 0;
+            if (suffix <= 0) throw Unsatisfiable(size);
+            from = Math.Max(0, size - suffix);
+            to = size - 1;
+        }
+        else
+        {
+            from = r.From.Value;
+            to = Math.Min(r.To ?? size - 1, size - 1);
+            if (from >= size || from > to) throw Unsatisfiable(size);
+        }
+        return (from, to, true);
+    }
+
+    private static DfsProblemException Unsatisfiable(long size) =>
+        new(StatusCodes.Status416RangeNotSatisfiable, "Range not satisfiable", $"The file is {size} bytes long.");
+
+    private static ConflictPolicy ParseConflict(string? value) => value?.ToLowerInvariant() switch
+    {
+        null or "" or "fail" => ConflictPolicy.Fail,
+        "overwrite" => ConflictPolicy.Overwrite,
+        "rename" => ConflictPolicy.Rename,
+        _ => throw DfsProblemException.BadRequest("Invalid conflict policy", $"conflict must be fail, overwrite or rename, not '{value}'."),
+    };
+
+    private static int ParseReplication(string? value, int fallback)
+    {
+        if (string.IsNullOrEmpty(value)) return fallback;
+        return int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= 16
+            ? n
+            : throw DfsProblemException.BadRequest("Invalid replication factor", $"replication must be a whole number from 1 to 16, not '{value}'.");
+    }
+
+    private static (string? Md5, string? Sha256) ReadClientDigests(HttpRequest request)
+    {
+        string? md5 = null, sha = null;
+        if (request.Headers.TryGetValue(Digests.ContentMd5Header, out var md5Header))
+            md5 = Digests.TryParseContentMd5(md5Header.ToString(), out var hex, out var error)
+                ? hex : throw DfsProblemException.BadRequest("Invalid Content-MD5", error);
+        if (request.Headers.TryGetValue(Digests.ReprDigestHeader, out var reprHeader))
+            sha = Digests.TryParseReprDigestSha256(reprHeader.ToString(), out var hex, out var error)
+                ? hex : throw DfsProblemException.BadRequest("Invalid Repr-Digest", error);
+        return (md5, sha);
+    }
+}

@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using Dfs.Contracts.Api;
+using Dfs.Contracts.Clients;
+using Dfs.Contracts.Integrity;
+using Dfs.Gateway.Http;
+using Dfs.Gateway.Nodes;
+using Microsoft.Extensions.Options;
+
+namespace Dfs.Gateway.Files;
+
+/// <summary>What the client asked for and promised about the body.</summary>
+public sealed record UploadRequest(string Path, ConflictPolicy Conflict, int ReplicationFactor, string? ExpectedMd5, string? ExpectedSha256);
+
+/// <summary>
+/// PUT: streams the body, cuts it into chunks, stores each on a node (retrying elsewhere on failure), hashes
+/// the whole file on the way, checks the client's digests, and only then commits the version.
+/// </summary>
+public sealed class UploadService(
+    Placement placement,
+    NodeRegistry registry,
+    IStorageNodeClient nodesClient,
+    ChunkBuffers buffers,
+    FileCommitter committer,
+    IOptions<GatewayOptions> options,
+    GatewayMetrics metrics,
+    ILogger<UploadService> logger)
+{
+    public async Task<CommittedFile> UploadAsync(UploadRequest request, Stream body, CancellationToken ct)
+    {
+        using var activity = GatewayMetrics.Source.StartActivity("dfs.upload");
+        activity?.SetTag("dfs.path", request.Path);
+        var chunkSize = options.Value.ChunkSizeBytes;
+        using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var chunks = new List<StoredChunk>();
+        var buffer = buffers.Rent(chunkSize);
+        long offset = 0;
+        try
+        {
+            while (true)
+            {
+                var filled = await FillAsync(body, buffer.AsMemory(0, (int)chunkSize), ct);
+                if (filled == 0) break;
+                var data = buffer.AsMemory(0, filled);
+                md5.AppendData(data.Span);
+                sha.AppendData(data.Span);
+                var id = ChunkIds.Compute(data.Span);
+                var holder = await StoreAsync(id, data, ct);
+                chunks.Add(new StoredChunk(chunks.Count, id, offset, filled, [holder]));
+                offset += filled;
+                if (filled < chunkSize) break;
+            }
+        }
+        finally
+        {
+            buffers.Return(buffer);
+        }
+
+        var md5Hex = Convert.ToHexStringLower(md5.GetHashAndReset());
+        var shaHex = Convert.ToHexStringLower(sha.GetHashAndReset());
+        if (request.ExpectedMd5 is { } expectedMd5 && expectedMd5 != md5Hex)
+            throw new DfsProblemException(StatusCodes.Status400BadRequest, "Digest mismatch",
+                $"Content-MD5 says {expectedMd5} but the body's MD5 is {md5Hex}; nothing was stored.");
+        if (request.ExpectedSha256 is { } expectedSha && expectedSha != shaHex)
+            throw new DfsProblemException(StatusCodes.Status400BadRequest, "Digest mismatch",
+                $"Repr-Digest says sha-256 {expectedSha} but the body's SHA-256 is {shaHex}; nothing was stored.");
+
+        var committed = await committer.CommitAsync(request.Path, request.Conflict,
+            new UploadedFile(offset, md5Hex, shaHex, chunkSize, request.ReplicationFactor, chunks), ct);
+        metrics.FileStored(offset);
+        logger.LogInformation("Stored {Path} v{Version}: {Size} bytes in {Chunks} chunks", committed.Result.Path, committed.Result.Version, offset, chunks.Count);
+        return committed;
+    }
+
+    /// <summary>Stores one chunk on a node chosen by placement; a failure of a kind another node may not share moves on to another node.</summary>
+    private async Task<Guid> StoreAsync(string chunkId, ReadOnlyMemory<byte> data, CancellationToken ct)
+    {
+        var tried = new List<Guid>();
+        var failures = new List<string>();
+        var maxAttempts = options.Value.MaxStoreAttempts;
+        while (tried.Count < maxAttempts)
+        {
+            var node = placement.Choose(data.Length, tried);
+            if (node is null) break;
+            tried.Add(node.Id);
+            var started = Stopwatch.GetTimestamp();
+            try
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                timeout.CancelAfter(TimeSpan.FromSeconds(options.Value.NodeRequestTimeoutSeconds));
+                await nodesClient.PutChunkAsync(node.Url, chunkId, data, timeout.Token);
+                registry.NoteStored(node.Id, data.Length);
+                metrics.ChunkStored(Stopwatch.GetElapsedTime(started));
+                return node.Id;
+            }
+            catch (Exception e) when (!ct.IsCancellationRequested && e is StorageNodeException or OperationCanceledException)
+            {
+                var reason = e is StorageNodeException s ? $"{s.Kind}: {s.Message}" : "timed out";
+                failures.Add($"{node.Name}: {reason}");
+                metrics.StoreRetried(e is StorageNodeException k ? k.Kind.ToString() : nameof(StorageFailureKind.Timeout));
+                logger.LogWarning("Storing chunk {Chunk} on {Node} failed ({Reason}); trying another node", chunkId, node.Name, reason);
+                if (e is StorageNodeException { IsRetryableElsewhere: false }) break;
+            }
+        }
+
+        var detail = failures.Count == 0
+            ? "No live storage node has room for the chunk."
+            : $"Could not store a chunk after {failures.Count} attempt(s): {string.Join("; ", failures)}.";
+        throw new DfsProblemException(failures.Count == 0 ? StatusCodes.Status507InsufficientStorage : StatusCodes.Status503ServiceUnavailable,
+            "Storage unavailable", detail + " Nothing was committed.");
+    }
+
+    /// <summary>Reads until the buffer is full or the body ends.</summary>
+    private static async Task<int> FillAsync(Stream body, Memory<byte> buffer, CancellationToken ct)
+    {
+        var total = 0;
+        while (total < buffer.Length)
+        {
+            var read = await body.ReadAsync(buffer[total..], ct);
+            if (read == 0) break;
+            total += read;
+        }
+        return total;
+    }
+}

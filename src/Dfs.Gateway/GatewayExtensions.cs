@@ -1,0 +1,78 @@
+using Dfs.Contracts.Clients;
+using Dfs.Gateway.Cluster;
+using Dfs.Gateway.Data;
+using Dfs.Gateway.Files;
+using Dfs.Gateway.Http;
+using Dfs.Gateway.Namespace;
+using Dfs.Gateway.Nodes;
+using Microsoft.Extensions.Options;
+
+namespace Dfs.Gateway;
+
+public static class GatewayExtensions
+{
+    public static WebApplicationBuilder AddGateway(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<ClusterOptions>().BindConfiguration(ClusterOptions.Section).ValidateDataAnnotations()
+            .Validate(o => o.NodeSuspectAfterMs < o.NodeDeadAfterMs, "NodeSuspectAfterMs must be shorter than NodeDeadAfterMs.")
+            .ValidateOnStart();
+
+        builder.AddMetadataDatabase();
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<GatewayMetrics>();
+        builder.Services.AddSingleton<NodeRegistry>();
+        builder.Services.AddSingleton<Placement>();
+        builder.Services.AddSingleton<ChunkBuffers>();
+        builder.Services.AddScoped<NamespaceService>();
+        builder.Services.AddScoped<FileCommitter>();
+        builder.Services.AddScoped<UploadService>();
+        builder.Services.AddScoped<DownloadService>();
+
+        // Chunk transfers have their own per-request timeouts; the client-wide one must not cut long streams.
+        builder.Services.AddHttpClient<IStorageNodeClient, StorageNodeClient>(c => c.Timeout = Timeout.InfiniteTimeSpan);
+
+        builder.Services.AddExceptionHandler<DfsProblemExceptionHandler>();
+        builder.Services.AddOpenApi();
+        return builder;
+    }
+
+    public static async Task InitializeGatewayAsync(this WebApplication app)
+    {
+        await app.Services.MigrateMetadataAsync(app.Lifetime.ApplicationStopping);
+        await app.Services.GetRequiredService<NodeRegistry>().LoadAsync(app.Lifetime.ApplicationStopping);
+    }
+
+    public static WebApplication MapGateway(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+
+        app.MapOpenApi();
+        app.UseSwaggerUI(o =>
+        {
+            o.SwaggerEndpoint("/openapi/v1.json", "Dfs gateway v1");
+            o.RoutePrefix = "swagger";
+        });
+
+        app.MapGroup("/api")
+            .MapFileEndpoints()
+            .MapNamespaceEndpoints()
+            .MapNodeEndpoints()
+            .MapClusterEndpoints();
+
+        app.MapGroup("/internal").WithTags("Internal").ExcludeFromDescription()
+            .MapInternalNodeEndpoints();
+
+        app.MapGet("/", (IOptions<GatewayOptions> options) => TypedResults.Ok(new
+        {
+            service = "dfs-gateway",
+            api = "/api",
+            openapi = "/openapi/v1.json",
+            swagger = "/swagger",
+            chunkSizeBytes = options.Value.ChunkSizeBytes,
+            replicationFactor = options.Value.ReplicationFactor,
+        })).ExcludeFromDescription();
+        return app;
+    }
+}

@@ -1,0 +1,38 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Dfs.Gateway;
+
+/// <summary>The gateway's own ActivitySource and Meter ("Dfs.Gateway"), picked up by ServiceDefaults' "Dfs.*".</summary>
+public sealed class GatewayMetrics
+{
+    public const string Name = "Dfs.Gateway";
+    public static readonly ActivitySource Source = new(Name);
+
+    private readonly Counter<long> _filesStored;
+    private readonly Counter<long> _bytesStored;
+    private readonly Counter<long> _bytesServed;
+    private readonly Histogram<double> _chunkStoreSeconds;
+    private readonly Counter<long> _storeRetries;
+    private readonly Counter<long> _readFailovers;
+    private readonly Counter<long> _corruptCopies;
+
+    public GatewayMetrics(IMeterFactory meters)
+    {
+        var meter = meters.Create(Name);
+        _filesStored = meter.CreateCounter<long>("dfs.gateway.files_stored");
+        _bytesStored = meter.CreateCounter<long>("dfs.gateway.bytes_stored", "By");
+        _bytesServed = meter.CreateCounter<long>("dfs.gateway.bytes_served", "By");
+        _chunkStoreSeconds = meter.CreateHistogram<double>("dfs.gateway.chunk_store.duration", "s");
+        _storeRetries = meter.CreateCounter<long>("dfs.gateway.chunk_store.retries");
+        _readFailovers = meter.CreateCounter<long>("dfs.gateway.read.failovers");
+        _corruptCopies = meter.CreateCounter<long>("dfs.gateway.read.corrupt_copies");
+    }
+
+    public void FileStored(long bytes) { _filesStored.Add(1); _bytesStored.Add(bytes); }
+    public void ChunkStored(TimeSpan elapsed) => _chunkStoreSeconds.Record(elapsed.TotalSeconds);
+    public void StoreRetried(string kind) => _storeRetries.Add(1, new KeyValuePair<string, object?>("kind", kind));
+    public void BytesServed(long bytes) => _bytesServed.Add(bytes);
+    public void ReadFailedOver(string reason) => _readFailovers.Add(1, new KeyValuePair<string, object?>("reason", reason));
+    public void CorruptCopy() => _corruptCopies.Add(1);
+}

@@ -1,0 +1,47 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Dfs.Gateway;
+
+/// <summary>Dfs:Gateway.</summary>
+public sealed class GatewayOptions
+{
+    public const string Section = "Dfs:Gateway";
+
+    /// <summary>Files are cut into chunks of this size (the last one may be shorter).</summary>
+    [Range(4 * 1024, 64L * 1024 * 1024)]
+    public long ChunkSizeBytes { get; set; } = 8L * 1024 * 1024;
+
+    [Range(1, 16)]
+    public int ReplicationFactor { get; set; } = 3;
+
+    /// <summary>How many nodes a chunk store tries before the PUT fails.</summary>
+    [Range(1, 32)]
+    public int MaxStoreAttempts { get; set; } = 4;
+
+    /// <summary>Time limit for one chunk transfer to or from a node.</summary>
+    [Range(1, 600)]
+    public int NodeRequestTimeoutSeconds { get; set; } = 60;
+
+    [Range(1, 10_000)]
+    public int MaxListPageSize { get; set; } = 1000;
+
+    [Range(1, 10_000)]
+    public int DefaultListPageSize { get; set; } = 1000;
+}
+
+/// <summary>Dfs:Cluster: liveness timing shared by the gateway and the nodes.</summary>
+public sealed class ClusterOptions
+{
+    public const string Section = "Dfs:Cluster";
+
+    [Range(50, 60_000)]
+    public int HeartbeatIntervalMs { get; set; } = 2000;
+
+    /// <summary>A node that missed heartbeats for this long is suspect: it gets no new chunks but still serves reads.</summary>
+    [Range(100, 600_000)]
+    public int NodeSuspectAfterMs { get; set; } = 6000;
+
+    /// <summary>A node silent for this long is dead: its copies no longer count.</summary>
+    [Range(100, 3_600_000)]
+    public int NodeDeadAfterMs { get; set; } = 15_000;
+}

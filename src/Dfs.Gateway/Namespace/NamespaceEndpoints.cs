@@ -1,0 +1,80 @@
+using Dfs.Contracts.Api;
+using Dfs.Gateway.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+
+namespace Dfs.Gateway.Namespace;
+
+public static class NamespaceEndpoints
+{
+    public static RouteGroupBuilder MapNamespaceEndpoints(this RouteGroupBuilder api)
+    {
+        var tag = "Namespace";
+        api.MapGet("/list/{**path}", ListAsync).WithName("List").WithTags(tag)
+            .WithSummary("Lists a directory, sorted by name (byte order), in pages: pass nextCursor back as ?cursor=.")
+            .Produces<ListingPage>().ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapGet("/list", (string? cursor, string? limit, NamespaceService names, IOptions<GatewayOptions> options, CancellationToken ct) =>
+            ListAsync(null, cursor, limit, names, options, ct)).WithName("ListRoot").WithTags(tag).Produces<ListingPage>();
+
+        api.MapGet("/stat/{**path}", StatAsync).WithName("Stat").WithTags(tag)
+            .WithSummary("A file's size, digests, version and chunks with the nodes that hold each one; or a directory.")
+            .Produces<EntryDetails>().ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapGet("/stat", (NamespaceService names, CancellationToken ct) => StatAsync(null, names, ct)).WithName("StatRoot").WithTags(tag);
+
+        api.MapPut("/dirs/{**path}", MkdirAsync).WithName("Mkdir").WithTags(tag)
+            .WithSummary("Creates a directory; parents=true creates missing parents and accepts an existing directory.")
+            .Produces<EntryInfo>(StatusCodes.Status201Created).Produces<EntryInfo>()
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+
+        api.MapDelete("/entries/{**path}", DeleteAsync).WithName("Delete").WithTags(tag)
+            .WithSummary("Deletes a file, an empty directory, or with recursive=true a directory and everything below it.")
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+
+        api.MapPost("/move", MoveAsync).WithName("Move").WithTags(tag)
+            .WithSummary("Renames or moves a file or directory (metadata only, atomic). The destination must not exist.")
+            .Produces<EntryInfo>().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        return api;
+    }
+
+    private static async Task<IResult> ListAsync(string? path, string? cursor, string? limit, NamespaceService names, IOptions<GatewayOptions> options, CancellationToken ct)
+    {
+        var target = PathBinding.FromRoute(path);
+        var max = options.Value.MaxListPageSize;
+        var pageSize = options.Value.DefaultListPageSize;
+        if (!string.IsNullOrEmpty(limit) && (!int.TryParse(limit, out pageSize) || pageSize < 1 || pageSize > max))
+            throw DfsProblemException.BadRequest("Invalid limit", $"limit must be a whole number from 1 to {max}.");
+        return TypedResults.Ok(await names.ListAsync(target, cursor, pageSize, ct));
+    }
+
+    private static async Task<IResult> StatAsync(string? path, NamespaceService names, CancellationToken ct) =>
+        TypedResults.Ok(await names.StatAsync(PathBinding.FromRoute(path), ct));
+
+    private static async Task<IResult> MkdirAsync(string? path, string? parents, NamespaceService names, CancellationToken ct)
+    {
+        var target = PathBinding.FromRoute(path);
+        var (entry, created) = await names.MkdirAsync(target, ParseBool(parents, "parents"), ct);
+        return created ? TypedResults.Created($"{ApiRoutes.Stat}/{Contracts.Paths.DfsPath.ToUrlPath(entry.Path)}", entry) : TypedResults.Ok(entry);
+    }
+
+    private static async Task<IResult> DeleteAsync(string? path, string? recursive, NamespaceService names, CancellationToken ct)
+    {
+        await names.DeleteAsync(PathBinding.FromRoute(path), ParseBool(recursive, "recursive"), expected: null, ct);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<IResult> MoveAsync([FromBody] MoveRequest? request, NamespaceService names, CancellationToken ct)
+    {
+        if (request is null) throw DfsProblemException.BadRequest("Invalid move", "The body must be JSON: {\"from\": \"/a\", \"to\": \"/b\"}.");
+        var from = PathBinding.FromBody(request.From, "from");
+        var to = PathBinding.FromBody(request.To, "to");
+        return TypedResults.Ok(await names.MoveAsync(from, to, ct));
+    }
+
+    private static bool ParseBool(string? value, string name) => value?.ToLowerInvariant() switch
+    {
+        null or "" or "false" or "0" => false,
+        "true" or "1" => true,
+        _ => throw DfsProblemException.BadRequest($"Invalid {name}", $"{name} must be true or false, not '{value}'."),
+    };
+}

@@ -1,0 +1,259 @@
+using System.Data;
+using System.Text;
+using Dfs.Contracts.Api;
+using Dfs.Contracts.Paths;
+using Dfs.Gateway.Data;
+using Dfs.Gateway.Http;
+using Dfs.Gateway.Nodes;
+using Microsoft.EntityFrameworkCore;
+
+namespace Dfs.Gateway.Namespace;
+
+/// <summary>
+/// Directories and files as metadata: lookups, listing, mkdir, move and delete. Every mutation runs in a
+/// serializable transaction and is retried when it loses a race, so concurrent clients never see or
+/// leave a half-done change (a moved directory with a child still under its old path, say).
+/// </summary>
+public sealed class NamespaceService(MetadataDbContext db, NodeRegistry nodes, TimeProvider clock)
+{
+    private const int MaxAttempts = 12;
+
+    internal MetadataDbContext Db => db;
+    internal DateTime Now => clock.GetUtcNow().UtcDateTime;
+
+    public Task<EntryRecord?> FindAsync(string path, CancellationToken ct) =>
+        db.Entries.FirstOrDefaultAsync(e => e.Path == path, ct);
+
+    public async Task<EntryInfo> StatEntryAsync(string path, CancellationToken ct)
+    {
+        if (path == DfsPath.Root) return RootInfo();
+        var row = await (from e in db.Entries
+                         where e.Path == path
+                         join v in db.Versions on e.CurrentVersionId equals v.Id into vs
+                         from v in vs.DefaultIfEmpty()
+                         select new { e, v }).FirstOrDefaultAsync(ct)
+                  ?? throw DfsProblemException.NotFound(path);
+        return ToInfo(row.e, row.v);
+    }
+
+    public async Task<EntryDetails> StatAsync(string path, CancellationToken ct)
+    {
+        if (path == DfsPath.Root)
+            return new EntryDetails(DfsPath.Root, "", EntryKind.Directory, 0, DateTime.UnixEpoch, DateTime.UnixEpoch, null, null, null, null, []);
+        var entry = await FindAsync(path, ct) ?? throw DfsProblemException.NotFound(path);
+        if (entry.Kind == EntryKind.Directory || entry.CurrentVersionId is null)
+            return new EntryDetails(entry.Path, entry.Name, entry.Kind, 0, entry.CreatedAt, entry.ModifiedAt, null, null, null, null, []);
+
+        var version = await db.Versions.FirstAsync(v => v.Id == entry.CurrentVersionId, ct);
+        var layout = await LoadLayoutAsync(version.Id, ct);
+        var chunks = layout.Select(c => new ChunkInfo(c.Index, c.ChunkId, c.Offset, c.Size,
+            c.Holders.Select(id => nodes.Find(id) is { } n
+                    ? new ReplicaInfo(n.Id, n.Name, n.Url.ToString(), n.State)
+                    : new ReplicaInfo(id, "(unknown)", "", NodeStates.Dead))
+                .ToList())).ToList();
+        return new EntryDetails(entry.Path, entry.Name, entry.Kind, version.Size, entry.CreatedAt, entry.ModifiedAt,
+            version.Number, version.Md5, version.Sha256, version.ChunkSize, chunks);
+    }
+
+    /// <summary>A version's chunks in order, with the nodes that hold each one.</summary>
+    public async Task<IReadOnlyList<ChunkLayout>> LoadLayoutAsync(Guid versionId, CancellationToken ct)
+    {
+        var chunks = await db.VersionChunks.Where(c => c.VersionId == versionId).OrderBy(c => c.Index).ToListAsync(ct);
+        var ids = chunks.Select(c => c.ChunkId).Distinct().ToList();
+        var replicas = await db.Replicas.Where(r => ids.Contains(r.ChunkId))
+            .OrderBy(r => r.CreatedAt).Select(r => new { r.ChunkId, r.NodeId }).ToListAsync(ct);
+        var byChunk = replicas.ToLookup(r => r.ChunkId, r => r.NodeId);
+        return chunks.Select(c => new ChunkLayout(c.Index, c.ChunkId, c.Offset, c.Size, byChunk[c.ChunkId].ToList())).ToList();
+    }
+
+    public async Task<ListingPage> ListAsync(string path, string? cursor, int limit, CancellationToken ct)
+    {
+        Guid? parentId = null;
+        if (path != DfsPath.Root)
+        {
+            var entry = await FindAsync(path, ct) ?? throw DfsProblemException.NotFound(path);
+            if (entry.Kind == EntryKind.File)
+            {
+                var info = await StatEntryAsync(path, ct);
+                return new ListingPage(path, [info], null);
+            }
+            parentId = entry.Id;
+        }
+
+        var after = DecodeCursor(cursor);
+        var query = from e in db.Entries
+                    where e.ParentId == parentId
+                    select e;
+        if (after is not null) query = query.Where(e => e.Name.CompareTo(after) > 0);
+        var rows = await (from e in query.OrderBy(e => e.Name).Take(limit + 1)
+                          join v in db.Versions on e.CurrentVersionId equals v.Id into vs
+                          from v in vs.DefaultIfEmpty()
+                          select new { e, v }).ToListAsync(ct);
+        // The join may reorder rows on some providers: sort again by the byte order the database used.
+        rows.Sort((a, b) => CompareUtf8(a.e.Name, b.e.Name));
+        var page = rows.Take(limit).Select(r => ToInfo(r.e, r.v)).ToList();
+        var next = rows.Count > limit ? EncodeCursor(page[^1].Name) : null;
+        return new ListingPage(path, page, next);
+    }
+
+    public async Task<(EntryInfo Entry, bool Created)> MkdirAsync(string path, bool parents, CancellationToken ct)
+    {
+        if (path == DfsPath.Root) return (RootInfo(), false);
+        return await RetryAsync(async () =>
+        {
+            var existing = await FindAsync(path, ct);
+            if (existing is not null)
+            {
+                if (existing.Kind == EntryKind.Directory && parents) return (ToInfo(existing, null), false);
+                throw DfsProblemException.Conflict($"'{path}' already exists.");
+            }
+            var parent = parents
+                ? await EnsureDirectoryAsync(DfsPath.Parent(path), ct)
+                : await RequireDirectoryAsync(DfsPath.Parent(path), ct);
+            var entry = NewEntry(parent, path, EntryKind.Directory);
+            db.Entries.Add(entry);
+            await db.SaveChangesAsync(ct);
+            return (ToInfo(entry, null), true);
+        }, ct);
+    }
+
+    public async Task<EntryInfo> MoveAsync(string from, string to, CancellationToken ct)
+    {
+        if (from == DfsPath.Root) throw DfsProblemException.BadRequest("Invalid move", "The root cannot be moved.");
+        if (to == DfsPath.Root) throw DfsProblemException.Conflict("'/' already exists.");
+        if (DfsPath.IsSameOrBelow(to, from))
+            throw DfsProblemException.BadRequest("Invalid move", $"Cannot move '{from}' into itself ('{to}').");
+
+        return await RetryAsync(async () =>
+        {
+            var entry = await db.Entries.AsTracking().FirstOrDefaultAsync(e => e.Path == from, ct)
+                        ?? throw DfsProblemException.NotFound(from);
+            if (await db.Entries.AnyAsync(e => e.Path == to, ct))
+                throw DfsProblemException.Conflict($"'{to}' already exists.");
+            var parent = await RequireDirectoryAsync(DfsPath.Parent(to), ct);
+
+            entry.ParentId = parent?.Id;
+            entry.Name = DfsPath.Name(to);
+            entry.Path = to;
+            entry.ModifiedAt = Now;
+            entry.Revision++;
+            await db.SaveChangesAsync(ct);
+
+            if (entry.Kind == EntryKind.Directory)
+            {
+                var prefix = from + "/";
+                var cut = from.Length;
+                await db.Entries.Where(e => e.Path.StartsWith(prefix))
+                    .ExecuteUpdateAsync(s => s
+                        .SetProperty(e => e.Path, e => to + e.Path.Substring(cut))
+                        .SetProperty(e => e.Revision, e => e.Revision + 1), ct);
+            }
+            var version = entry.CurrentVersionId is { } vid ? await db.Versions.FirstOrDefaultAsync(v => v.Id == vid, ct) : null;
+            return ToInfo(entry, version);
+        }, ct);
+    }
+
+    /// <summary>Deletes a file, or a directory (recursive, or empty). Chunks stay until garbage collection finds them unreferenced.</summary>
+    public async Task<int> DeleteAsync(string path, bool recursive, EntryKind? expected, CancellationToken ct)
+    {
+        if (path == DfsPath.Root) throw DfsProblemException.BadRequest("Invalid delete", "The root cannot be deleted.");
+        return await RetryAsync(async () =>
+        {
+            var entry = await FindAsync(path, ct) ?? throw DfsProblemException.NotFound(path);
+            if (expected is { } kind && entry.Kind != kind)
+                throw DfsProblemException.Conflict($"'{path}' is a {entry.Kind.ToString().ToLowerInvariant()}.");
+
+            var prefix = path + "/";
+            if (entry.Kind == EntryKind.Directory && !recursive && await db.Entries.AnyAsync(e => e.ParentId == entry.Id, ct))
+                throw DfsProblemException.Conflict($"Directory '{path}' is not empty (delete it recursively).");
+
+            var doomed = db.Entries.Where(e => e.Id == entry.Id || e.Path.StartsWith(prefix));
+            var versions = db.Versions.Where(v => doomed.Any(e => e.Id == v.FileId));
+            await db.VersionChunks.Where(c => versions.Any(v => v.Id == c.VersionId)).ExecuteDeleteAsync(ct);
+            await versions.ExecuteDeleteAsync(ct);
+            return await doomed.ExecuteDeleteAsync(ct);
+        }, ct);
+    }
+
+    /// <summary>Runs a unit of work in a serializable transaction, retrying when it loses a race to another writer.</summary>
+    internal async Task<T> RetryAsync<T>(Func<Task<T>> work, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            db.ChangeTracker.Clear();
+            await using var tx = await db.Database.BeginTransactionAsync(IsolationLevel.Serializable, ct);
+            try
+            {
+                var result = await work();
+                await tx.CommitAsync(ct);
+                return result;
+            }
+            catch (Exception e) when (attempt < MaxAttempts && DbErrors.IsRetryable(e))
+            {
+                await tx.RollbackAsync(CancellationToken.None);
+                await Task.Delay(Random.Shared.Next(1, 10 * attempt), ct);
+            }
+        }
+    }
+
+    /// <summary>The directory at <paramref name="path"/>, creating it and its ancestors when missing (null for the root).</summary>
+    internal async Task<EntryRecord?> EnsureDirectoryAsync(string path, CancellationToken ct)
+    {
+        if (path == DfsPath.Root) return null;
+        var existing = await FindAsync(path, ct);
+        if (existing is not null)
+            return existing.Kind == EntryKind.Directory ? existing : throw DfsProblemException.Conflict($"'{path}' is a file, not a directory.");
+        var parent = await EnsureDirectoryAsync(DfsPath.Parent(path), ct);
+        var created = NewEntry(parent, path, EntryKind.Directory);
+        db.Entries.Add(created);
+        await db.SaveChangesAsync(ct);
+        return created;
+    }
+
+    private async Task<EntryRecord?> RequireDirectoryAsync(string path, CancellationToken ct)
+    {
+        if (path == DfsPath.Root) return null;
+        var existing = await FindAsync(path, ct)
+                       ?? throw DfsProblemException.NotFound(path);
+        return existing.Kind == EntryKind.Directory ? existing : throw DfsProblemException.Conflict($"'{path}' is a file, not a directory.");
+    }
+
+    internal EntryRecord NewEntry(EntryRecord? parent, string path, EntryKind kind) => new()
+    {
+        Id = Guid.CreateVersion7(),
+        ParentId = parent?.Id,
+        Name = DfsPath.Name(path),
+        Path = path,
+        Kind = kind,
+        CreatedAt = Now,
+        ModifiedAt = Now,
+    };
+
+    internal static EntryInfo ToInfo(EntryRecord e, FileVersionRecord? v) =>
+        new(e.Path, e.Name, e.Kind, v?.Size ?? 0, e.ModifiedAt, v?.Number, v?.Md5, v?.Sha256);
+
+    private static EntryInfo RootInfo() => new(DfsPath.Root, "", EntryKind.Directory, 0, DateTime.UnixEpoch);
+
+    private static int CompareUtf8(string a, string b) =>
+        Encoding.UTF8.GetBytes(a).AsSpan().SequenceCompareTo(Encoding.UTF8.GetBytes(b));
+
+    private static string EncodeCursor(string name) =>
+        Convert.ToBase64String(Encoding.UTF8.GetBytes(name)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    private static string? DecodeCursor(string? cursor)
+    {
+        if (string.IsNullOrEmpty(cursor)) return null;
+        try
+        {
+            var b64 = cursor.Replace('-', '+').Replace('_', '/');
+            b64 = b64.PadRight(b64.Length + (4 - b64.Length % 4) % 4, '=');
+            return new UTF8Encoding(false, true).GetString(Convert.FromBase64String(b64));
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException)
+        {
+            throw DfsProblemException.BadRequest("Invalid cursor", "The cursor is not one this gateway returned.");
+        }
+    }
+}
+
+public sealed record ChunkLayout(int Index, string ChunkId, long Offset, long Size, IReadOnlyList<Guid> Holders);

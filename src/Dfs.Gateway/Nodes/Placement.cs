@@ -1,0 +1,27 @@
+namespace Dfs.Gateway.Nodes;
+
+/// <summary>
+/// Chooses where a new chunk goes: a random live node, weighted by free space (as the first seed's random
+/// primary, but balanced). Random placement needs no rebalancing when nodes join: a new node is used at once.
+/// </summary>
+public sealed class Placement(NodeRegistry registry)
+{
+    public NodeView? Choose(long chunkSize, IReadOnlyCollection<Guid> exclude)
+    {
+        var candidates = registry.Snapshot()
+            .Where(n => n.IsLive && !exclude.Contains(n.Id) && n.Usage.FreeBytes >= chunkSize)
+            .ToList();
+        if (candidates.Count == 0) return null;
+
+        // Weight by free space; +1 so nodes reporting 0 (not yet measured) still get a chance.
+        double total = 0;
+        foreach (var n in candidates) total += n.Usage.FreeBytes + 1.0;
+        var pick = Random.Shared.NextDouble() * total;
+        foreach (var n in candidates)
+        {
+            pick -= n.Usage.FreeBytes + 1.0;
+            if (pick <= 0) return n;
+        }
+        return candidates[^1];
+    }
+}

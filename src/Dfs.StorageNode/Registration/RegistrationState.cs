@@ -1,0 +1,26 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace Dfs.StorageNode.Registration;
+
+/// <summary>Whether the gateway has accepted this node at least once.</summary>
+public sealed class RegistrationState
+{
+    private volatile bool _registered;
+
+    public bool HasRegistered => _registered;
+
+    public void MarkRegistered() => _registered = true;
+}
+
+/// <summary>
+/// "gateway-registration", on /health only (not /alive): the AppHost reads /health=200 as "up and registered",
+/// so placement can already use the node when the AppHost moves on.
+/// </summary>
+internal sealed class GatewayRegistrationHealthCheck(GatewayEndpoint gateway, RegistrationState state) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(
+            gateway.Url is null ? HealthCheckResult.Healthy("No gateway configured: running standalone.")
+            : state.HasRegistered ? HealthCheckResult.Healthy($"Registered with {gateway.Url}.")
+            : HealthCheckResult.Unhealthy($"Not yet registered with {gateway.Url}."));
+}
