@@ -1,7 +1,6 @@
 using System.CommandLine;
 using Dfs.Cli.Output;
 using Dfs.Contracts.Api;
-using Dfs.Contracts.Clients;
 using Spectre.Console;
 
 namespace Dfs.Cli.Commands;

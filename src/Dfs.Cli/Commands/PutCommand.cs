@@ -24,7 +24,9 @@ internal static class PutCommand
         var replication = new Option<int?>("--replication") { Description = "Replication factor for this file (default: the cluster's).", HelpName = "n" };
         replication.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<int?>() is < 1) result.AddError("--replication must be at least 1.");
+            // Runs even when the value did not convert (that error is reported on its own), so read the token.
+            if (result.Tokens is [{ Value: var text }] && int.TryParse(text, out var factor) && factor < 1)
+                result.AddError("--replication must be at least 1.");
         });
         var json = new Option<bool>("--json") { Description = "Print the gateway's answer (PutFileResult) as JSON." };
 

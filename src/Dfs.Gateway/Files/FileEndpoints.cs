@@ -41,7 +41,7 @@ public static class FileEndpoints
         string? path, string? conflict, string? replication, HttpContext context,
         UploadService uploads, NamespaceService names, IOptions<GatewayOptions> options, CancellationToken ct)
     {
-        var target = PathBinding.FromRoute(path);
+        var target = PathBinding.FromRequest(context, ApiRoutes.Files, path);
         if (target == Contracts.Paths.DfsPath.Root) throw DfsProblemException.Conflict("'/' is a directory.");
         var policy = ParseConflict(conflict);
         var factor = ParseReplication(replication, options.Value.ReplicationFactor);
@@ -66,7 +66,7 @@ public static class FileEndpoints
 
     private static async Task GetAsync(string? path, HttpContext context, NamespaceService names, DownloadService downloads, CancellationToken ct)
     {
-        var target = PathBinding.FromRoute(path);
+        var target = PathBinding.FromRequest(context, ApiRoutes.Files, path);
         var entry = await names.FindAsync(target, ct) ?? throw DfsProblemException.NotFound(target);
         if (entry.Kind == EntryKind.Directory || entry.CurrentVersionId is not { } versionId)
             throw DfsProblemException.BadRequest("Not a file", $"'{target}' is a directory: list it with {ApiRoutes.List}.");
@@ -109,9 +109,9 @@ public static class FileEndpoints
         }
     }
 
-    private static async Task<IResult> DeleteAsync(string? path, NamespaceService names, CancellationToken ct)
+    private static async Task<IResult> DeleteAsync(string? path, HttpContext context, NamespaceService names, CancellationToken ct)
     {
-        var target = PathBinding.FromRoute(path);
+        var target = PathBinding.FromRequest(context, ApiRoutes.Files, path);
         await names.DeleteAsync(target, recursive: false, expected: EntryKind.File, ct);
         return TypedResults.NoContent();
     }

@@ -18,13 +18,21 @@ internal sealed class DfsProblemExceptionHandler(IProblemDetailsService problems
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken ct)
     {
-        if (exception is not DfsProblemException problem || context.Response.HasStarted) return false;
-        context.Response.StatusCode = problem.Status;
+        if (context.Response.HasStarted) return false;
+        var (status, title, detail) = exception switch
+        {
+            DfsProblemException p => (p.Status, p.Title, p.Message),
+            // Malformed JSON bodies, bad route values, oversized bodies: the framework's own 4xx.
+            BadHttpRequestException b => (b.StatusCode, "Bad request", b.InnerException?.Message ?? b.Message),
+            _ => (0, "", ""),
+        };
+        if (status == 0) return false;
+        context.Response.StatusCode = status;
         return await problems.TryWriteAsync(new ProblemDetailsContext
         {
             HttpContext = context,
             Exception = exception,
-            ProblemDetails = new ProblemDetails { Status = problem.Status, Title = problem.Title, Detail = problem.Message },
+            ProblemDetails = new ProblemDetails { Status = status, Title = title, Detail = detail },
         });
     }
 }

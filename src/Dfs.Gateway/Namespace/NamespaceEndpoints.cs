@@ -13,13 +13,13 @@ public static class NamespaceEndpoints
         api.MapGet("/list/{**path}", ListAsync).WithName("List").WithTags(tag)
             .WithSummary("Lists a directory, sorted by name (byte order), in pages: pass nextCursor back as ?cursor=.")
             .Produces<ListingPage>().ProducesProblem(StatusCodes.Status404NotFound);
-        api.MapGet("/list", (string? cursor, string? limit, NamespaceService names, IOptions<GatewayOptions> options, CancellationToken ct) =>
-            ListAsync(null, cursor, limit, names, options, ct)).WithName("ListRoot").WithTags(tag).Produces<ListingPage>();
+        api.MapGet("/list", (string? cursor, string? limit, HttpContext context, NamespaceService names, IOptions<GatewayOptions> options, CancellationToken ct) =>
+            ListAsync(null, cursor, limit, context, names, options, ct)).WithName("ListRoot").WithTags(tag).Produces<ListingPage>();
 
         api.MapGet("/stat/{**path}", StatAsync).WithName("Stat").WithTags(tag)
             .WithSummary("A file's size, digests, version and chunks with the nodes that hold each one; or a directory.")
             .Produces<EntryDetails>().ProducesProblem(StatusCodes.Status404NotFound);
-        api.MapGet("/stat", (NamespaceService names, CancellationToken ct) => StatAsync(null, names, ct)).WithName("StatRoot").WithTags(tag);
+        api.MapGet("/stat", (HttpContext context, NamespaceService names, CancellationToken ct) => StatAsync(null, context, names, ct)).WithName("StatRoot").WithTags(tag);
 
         api.MapPut("/dirs/{**path}", MkdirAsync).WithName("Mkdir").WithTags(tag)
             .WithSummary("Creates a directory; parents=true creates missing parents and accepts an existing directory.")
@@ -37,9 +37,9 @@ public static class NamespaceEndpoints
         return api;
     }
 
-    private static async Task<IResult> ListAsync(string? path, string? cursor, string? limit, NamespaceService names, IOptions<GatewayOptions> options, CancellationToken ct)
+    private static async Task<IResult> ListAsync(string? path, string? cursor, string? limit, HttpContext context, NamespaceService names, IOptions<GatewayOptions> options, CancellationToken ct)
     {
-        var target = PathBinding.FromRoute(path);
+        var target = PathBinding.FromRequest(context, ApiRoutes.List, path);
         var max = options.Value.MaxListPageSize;
         var pageSize = options.Value.DefaultListPageSize;
         if (!string.IsNullOrEmpty(limit) && (!int.TryParse(limit, out pageSize) || pageSize < 1 || pageSize > max))
@@ -47,19 +47,19 @@ public static class NamespaceEndpoints
         return TypedResults.Ok(await names.ListAsync(target, cursor, pageSize, ct));
     }
 
-    private static async Task<IResult> StatAsync(string? path, NamespaceService names, CancellationToken ct) =>
-        TypedResults.Ok(await names.StatAsync(PathBinding.FromRoute(path), ct));
+    private static async Task<IResult> StatAsync(string? path, HttpContext context, NamespaceService names, CancellationToken ct) =>
+        TypedResults.Ok(await names.StatAsync(PathBinding.FromRequest(context, ApiRoutes.Stat, path), ct));
 
-    private static async Task<IResult> MkdirAsync(string? path, string? parents, NamespaceService names, CancellationToken ct)
+    private static async Task<IResult> MkdirAsync(string? path, string? parents, HttpContext context, NamespaceService names, CancellationToken ct)
     {
-        var target = PathBinding.FromRoute(path);
+        var target = PathBinding.FromRequest(context, ApiRoutes.Dirs, path);
         var (entry, created) = await names.MkdirAsync(target, ParseBool(parents, "parents"), ct);
         return created ? TypedResults.Created($"{ApiRoutes.Stat}/{Contracts.Paths.DfsPath.ToUrlPath(entry.Path)}", entry) : TypedResults.Ok(entry);
     }
 
-    private static async Task<IResult> DeleteAsync(string? path, string? recursive, NamespaceService names, CancellationToken ct)
+    private static async Task<IResult> DeleteAsync(string? path, string? recursive, HttpContext context, NamespaceService names, CancellationToken ct)
     {
-        await names.DeleteAsync(PathBinding.FromRoute(path), ParseBool(recursive, "recursive"), expected: null, ct);
+        await names.DeleteAsync(PathBinding.FromRequest(context, ApiRoutes.Entries, path), ParseBool(recursive, "recursive"), expected: null, ct);
         return TypedResults.NoContent();
     }
 

@@ -36,7 +36,7 @@ public static class ChunkEndpoints
         var max = options.Value.MaxChunkBytes;
         // Kestrel's own limit (30 MB by default) would otherwise apply instead of ours.
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
-            limit.MaxRequestBodySize = max;
+            limit.MaxRequestBodySize = limit.MaxRequestBodySize;
 
         PutChunkOutcome outcome;
         try

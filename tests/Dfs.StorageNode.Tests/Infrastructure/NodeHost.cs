@@ -63,7 +63,7 @@ public sealed class NodeHost : IAsyncDisposable
             factory.UseKestrel();
             factory.StartServer();
             var server = factory.Services.GetRequiredService<IServer>();
-            var address = server.Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+            var address = server.Features.Get<IServerAddressesFeature>()!.Addresses.First();
             return new NodeHost(factory, dataDir, ownsDataDir, new Uri(address));
         }
         catch

@@ -2,12 +2,12 @@ using Dfs.Contracts.Integrity;
 
 namespace Dfs.StorageNode.Tests.Infrastructure;
 
-public static class Chunks
+public static class TestChunks
 {
     public static byte[] RandomBytes(int length)
     {
         var bytes = new byte[length];
-        Random.Shared.NextBytes(bytes);
+        System.Random.Shared.NextBytes(bytes);
         return bytes;
     }
 

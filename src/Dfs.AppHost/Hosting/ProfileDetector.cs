@@ -1,0 +1,65 @@
+using Dfs.AppHost.Model;
+
+namespace Dfs.AppHost.Hosting;
+
+/// <summary>The profile actually used and why, for the one line the AppHost prints at start.</summary>
+public sealed record ProfileChoice(string Profile, string? PostgresBinDirectory, string Reason)
+{
+    public string Message => $"profile: {Profile} ({Reason})";
+}
+
+/// <summary>Thrown for settings that cannot work; the exe prints the message and exits with code 2.</summary>
+public sealed class AppHostConfigurationException(string message) : Exception(message);
+
+public static class ProfileDetector
+{
+    public const string DefaultSearchRoot = "/usr/lib/postgresql";
+
+    /// <summary>
+    /// auto = local when a PostgreSQL server is installed (or <paramref name="postgresBinDir"/> is given), else embedded.
+    /// </summary>
+    public static ProfileChoice Resolve(string requested, string? postgresBinDir, string searchRoot = DefaultSearchRoot)
+    {
+        switch (requested)
+        {
+            case Profiles.Embedded:
+                return new ProfileChoice(Profiles.Embedded, null, "requested; SQLite metadata, no PostgreSQL");
+            case Profiles.Local:
+            {
+                var bin = postgresBinDir is null ? FindPostgresBin(searchRoot) : CheckBinDir(postgresBinDir);
+                return bin is null
+                    ? throw new AppHostConfigurationException(
+                        $"profile local needs PostgreSQL, but no PostgreSQL binaries were found under {searchRoot}; install the postgresql package, set --postgres-bin-dir, or use --profile embedded.")
+                    : new ProfileChoice(Profiles.Local, bin, $"requested; PostgreSQL from {bin}");
+            }
+            case Profiles.Auto:
+            {
+                var bin = postgresBinDir is null ? FindPostgresBin(searchRoot) : CheckBinDir(postgresBinDir);
+                return bin is null
+                    ? new ProfileChoice(Profiles.Embedded, null,
+                        $"no PostgreSQL binaries found under {searchRoot}; install the postgresql package for the local profile")
+                    : new ProfileChoice(Profiles.Local, bin, $"PostgreSQL found in {bin}");
+            }
+            default:
+                throw new AppHostConfigurationException($"profile '{requested}' is not one of {string.Join(", ", Profiles.All)}.");
+        }
+    }
+
+    /// <summary>The newest ROOT/VERSION/bin that holds both postgres and initdb.</summary>
+    public static string? FindPostgresBin(string searchRoot = DefaultSearchRoot)
+    {
+        if (!Directory.Exists(searchRoot)) return null;
+        return Directory.EnumerateDirectories(searchRoot)
+            .Select(dir => (Dir: Path.Combine(dir, "bin"), Version: decimal.TryParse(Path.GetFileName(dir), System.Globalization.CultureInfo.InvariantCulture, out var v) ? v : -1))
+            .Where(c => IsPostgresBin(c.Dir))
+            .OrderByDescending(c => c.Version)
+            .Select(c => c.Dir)
+            .FirstOrDefault();
+    }
+
+    private static string CheckBinDir(string dir) => IsPostgresBin(dir)
+        ? Path.GetFullPath(dir)
+        : throw new AppHostConfigurationException($"postgres-bin-dir {dir} does not hold both 'postgres' and 'initdb'.");
+
+    private static bool IsPostgresBin(string dir) => File.Exists(Path.Combine(dir, "postgres")) && File.Exists(Path.Combine(dir, "initdb"));
+}

@@ -1,0 +1,76 @@
+using Dfs.Contracts.Cluster;
+
+namespace Dfs.AppHost.Model;
+
+/// <summary>
+/// The AppHost's settings: bound from appsettings.json (section "Dfs:AppHost"), the environment
+/// (Dfs__AppHost__X or DFS_APPHOST_X) and the command line; tests set them in code.
+/// </summary>
+public sealed class DfsAppHostOptions
+{
+    public const string SectionName = "Dfs:AppHost";
+    public const long MinChunkSizeBytes = 4 * 1024;
+    public const long MaxChunkSizeBytes = 1024L * 1024 * 1024;
+
+    /// <summary>auto | local | embedded. auto = local when PostgreSQL binaries are installed.</summary>
+    public string Profile { get; set; } = Profiles.Auto;
+
+    public string StateDir { get; set; } = ClusterFile.DefaultStateDirectory;
+
+    public int Nodes { get; set; } = 4;
+
+    public int ReplicationFactor { get; set; } = 3;
+
+    public long ChunkSizeBytes { get; set; } = 8 * 1024 * 1024;
+
+    /// <summary>0 = a free port (remembered in StateDir/gateway/port for the next run).</summary>
+    public int GatewayPort { get; set; }
+
+    public int HeartbeatIntervalMs { get; set; } = 2000;
+
+    public int NodeDeadAfterMs { get; set; } = 15000;
+
+    /// <summary>Folder holding initdb and postgres; null = the newest /usr/lib/postgresql/*/bin.</summary>
+    public string? PostgresBinDir { get; set; }
+
+    /// <summary>Which build of the services to run (Debug/Release); null = the AppHost's own.</summary>
+    public string? ServiceConfiguration { get; set; }
+
+    /// <summary>How long a resource may take to become healthy (its dependencies' wait included).</summary>
+    public TimeSpan StartTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Between the polite stop signal and SIGKILL of the whole process tree.</summary>
+    public TimeSpan StopGracePeriod { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Extra or replaced environment variables per resource name (applied last).</summary>
+    public Dictionary<string, Dictionary<string, string>> ResourceEnvironment { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Problems with the values, each a full sentence; empty when valid.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (!Profiles.All.Contains(Profile, StringComparer.Ordinal))
+            errors.Add($"profile '{Profile}' is not one of {string.Join(", ", Profiles.All)}.");
+        if (string.IsNullOrWhiteSpace(StateDir))
+            errors.Add("state-dir must not be empty.");
+        if (Nodes is < 1 or > 64)
+            errors.Add($"nodes must be between 1 and 64 (got {Nodes}).");
+        if (ReplicationFactor is < 1 or > 16)
+            errors.Add($"replication must be between 1 and 16 (got {ReplicationFactor}).");
+        if (ChunkSizeBytes is < MinChunkSizeBytes or > MaxChunkSizeBytes)
+            errors.Add($"chunk-size must be between {MinChunkSizeBytes} and {MaxChunkSizeBytes} bytes (got {ChunkSizeBytes}).");
+        if (GatewayPort is < 0 or > 65535)
+            errors.Add($"gateway-port must be between 0 and 65535 (got {GatewayPort}).");
+        if (HeartbeatIntervalMs < 50)
+            errors.Add($"heartbeat interval must be at least 50 ms (got {HeartbeatIntervalMs}).");
+        if (NodeDeadAfterMs <= HeartbeatIntervalMs)
+            errors.Add($"node-dead-after ({NodeDeadAfterMs} ms) must be longer than the heartbeat interval ({HeartbeatIntervalMs} ms).");
+        if (ServiceConfiguration is { Length: 0 })
+            errors.Add("service configuration must not be empty (Debug or Release).");
+        if (StartTimeout <= TimeSpan.Zero)
+            errors.Add("start timeout must be positive.");
+        if (StopGracePeriod < TimeSpan.Zero)
+            errors.Add("stop grace period must not be negative.");
+        return errors;
+    }
+}

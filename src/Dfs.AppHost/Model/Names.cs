@@ -1,0 +1,32 @@
+namespace Dfs.AppHost.Model;
+
+public static class Profiles
+{
+    public const string Auto = "auto";
+    public const string Local = "local";
+    public const string Embedded = "embedded";
+
+    public static readonly IReadOnlyList<string> All = [Auto, Local, Embedded];
+}
+
+/// <summary>Resource and connection names; scripts and tests rely on them.</summary>
+public static class ResourceNames
+{
+    public const string Postgres = "postgres";
+    public const string Gateway = "gateway";
+    public const string Replicator = "replicator";
+    public const string StorageNodePrefix = "node-";
+
+    /// <summary>The gateway's metadata database connection (ConnectionStrings__metadata).</summary>
+    public const string MetadataConnection = "metadata";
+
+    public static string StorageNode(int index) => StorageNodePrefix + index;
+}
+
+/// <summary>Names of the service projects stamped into the assembly with <see cref="ServiceProjectAttribute"/>.</summary>
+public static class ServiceProjectNames
+{
+    public const string Gateway = "gateway";
+    public const string StorageNode = "storage-node";
+    public const string Replicator = "replicator";
+}

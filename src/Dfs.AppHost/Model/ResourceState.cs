@@ -1,0 +1,28 @@
+namespace Dfs.AppHost.Model;
+
+public enum ResourceState
+{
+    NotStarted,
+    Starting,
+    /// <summary>Started and its health probe succeeds.</summary>
+    Running,
+    /// <summary>Was running, the health probe now fails; the process is still there.</summary>
+    Unhealthy,
+    Stopping,
+    /// <summary>Stopped on purpose; not restarted.</summary>
+    Stopped,
+    /// <summary>The process ended without being asked to (or was killed as a fault injection).</summary>
+    Exited,
+    /// <summary>Could not be started: it exited or never became healthy while starting.</summary>
+    Failed,
+}
+
+public static class ResourceStates
+{
+    /// <summary>The state as written to cluster.json.</summary>
+    public static string ToContractString(this ResourceState state) => state switch
+    {
+        ResourceState.NotStarted => "not-started",
+        _ => state.ToString().ToLowerInvariant(),
+    };
+}

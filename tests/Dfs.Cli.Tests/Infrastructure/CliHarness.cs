@@ -1,0 +1,44 @@
+using Dfs.Cli.Remote;
+
+namespace Dfs.Cli.Tests.Infrastructure;
+
+public sealed record CliResult(int ExitCode, string Out, string Error)
+{
+    public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Out}\n--- stderr\n{Error}";
+}
+
+/// <summary>Runs the real CLI in-process with a private environment: its own variables, local folder and state folder.</summary>
+public sealed class CliHarness : IDisposable
+{
+    public TempFolder Local { get; } = new();
+    public TempFolder State { get; } = new();
+    public Dictionary<string, string?> Variables { get; } = new();
+
+    public CliHarness()
+    {
+        // An empty state folder, so a developer's running cluster never leaks into a test.
+        Variables["DFS_STATE_DIR"] = State.Path;
+    }
+
+    public Task<CliResult> RunAsync(params string[] args) => RunWithInputAsync("", args);
+
+    public async Task<CliResult> RunWithInputAsync(string stdin, params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var env = CliEnvironment.ForWriters(stdout, stderr, new StringReader(stdin)) with
+        {
+            GetEnvironmentVariable = name => Variables.GetValueOrDefault(name),
+            LocalDirectory = Local.Path,
+            Retry = new RetryPolicy(3, TimeSpan.FromMilliseconds(10), TimeSpan.FromSeconds(10)),
+        };
+        var code = await CliApp.RunAsync(args, env, TestContext.Current.CancellationToken);
+        return new CliResult(code, stdout.ToString(), stderr.ToString());
+    }
+
+    public void Dispose()
+    {
+        Local.Dispose();
+        State.Dispose();
+    }
+}

@@ -1,0 +1,80 @@
+using System.Collections.Concurrent;
+using Dfs.Contracts.Api;
+using Dfs.Contracts.Internal;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Dfs.StorageNode.Tests.Infrastructure;
+
+/// <summary>
+/// Only the wire side of the gateway's /internal/nodes endpoints, on a real loopback port, recording what the
+/// node sends; switches let a test make it refuse, fail or forget, to check how the node reacts.
+/// </summary>
+public sealed class RecordingGateway : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly ConcurrentDictionary<Guid, bool> _known = new();
+
+    private RecordingGateway(WebApplication app) => _app = app;
+
+    public Uri Url { get; private set; } = null!;
+    public ConcurrentQueue<NodeRegistration> Registrations { get; } = new();
+    public ConcurrentQueue<(Guid NodeId, NodeHeartbeat Heartbeat)> Heartbeats { get; } = new();
+    public int RegistrationAttempts => _registrationAttempts;
+    public int HeartbeatAttempts => _heartbeatAttempts;
+
+    /// <summary>Answer registrations with 503.</summary>
+    public volatile bool RefuseRegistrations;
+
+    /// <summary>Answer heartbeats with 500.</summary>
+    public volatile bool FailHeartbeats;
+
+    /// <summary>The interval the ack asks for (0: none).</summary>
+    public int AckHeartbeatIntervalMs { get; set; }
+
+    private int _registrationAttempts;
+    private int _heartbeatAttempts;
+
+    public static async Task<RecordingGateway> StartAsync(CancellationToken ct, int port = 0)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        var gateway = new RecordingGateway(app);
+
+        app.MapPost($"{ApiRoutes.InternalNodes}/register", (NodeRegistration registration) =>
+        {
+            Interlocked.Increment(ref gateway._registrationAttempts);
+            if (gateway.RefuseRegistrations) return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable);
+            gateway.Registrations.Enqueue(registration);
+            gateway._known[registration.NodeId] = true;
+            return Results.Ok(new NodeRegistrationAck(registration.NodeId, gateway.AckHeartbeatIntervalMs));
+        });
+        app.MapPost($"{ApiRoutes.InternalNodes}/{{id:guid}}/heartbeat", (Guid id, NodeHeartbeat heartbeat) =>
+        {
+            Interlocked.Increment(ref gateway._heartbeatAttempts);
+            if (gateway.FailHeartbeats) return Results.Problem(statusCode: StatusCodes.Status500InternalServerError);
+            if (!gateway._known.ContainsKey(id)) return Results.Problem(statusCode: StatusCodes.Status404NotFound);
+            gateway.Heartbeats.Enqueue((id, heartbeat));
+            return Results.Ok();
+        });
+
+        await app.StartAsync(ct);
+        gateway.Url = new Uri(app.Urls.First());
+        return gateway;
+    }
+
+    /// <summary>As if the gateway restarted on a new database.</summary>
+    public void Forget(Guid nodeId) => _known.TryRemove(nodeId, out _);
+
+    public int HeartbeatsFrom(Guid nodeId) => Heartbeats.Count(h => h.NodeId == nodeId);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
