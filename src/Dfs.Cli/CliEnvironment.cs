@@ -40,8 +40,14 @@ public sealed record CliEnvironment
     public static CliEnvironment FromProcess()
     {
         var outputRedirected = System.Console.IsOutputRedirected;
-        var console = AnsiConsole.Console;
-        // Redirected output has no width; 80 columns would wrap long names in tables.
+        // Redirected output gets no escape codes, no live rendering, and a wide page (80 columns would wrap long names).
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = outputRedirected ? AnsiSupport.No : AnsiSupport.Detect,
+            ColorSystem = outputRedirected ? ColorSystemSupport.NoColors : ColorSystemSupport.Detect,
+            Interactive = outputRedirected ? InteractionSupport.No : InteractionSupport.Detect,
+            Out = new AnsiConsoleOutput(System.Console.Out),
+        });
         if (outputRedirected) console.Profile.Width = 240;
         return new CliEnvironment
         {

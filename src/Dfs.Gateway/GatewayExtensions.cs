@@ -14,9 +14,7 @@ public static class GatewayExtensions
     public static WebApplicationBuilder AddGateway(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddOptions<ClusterOptions>().BindConfiguration(ClusterOptions.Section).ValidateDataAnnotations()
-            .Validate(o => o.NodeSuspectAfterMs < o.NodeDeadAfterMs, "NodeSuspectAfterMs must be shorter than NodeDeadAfterMs.")
-            .ValidateOnStart();
+        builder.Services.AddOptions<ClusterOptions>().BindConfiguration(ClusterOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
         builder.AddMetadataDatabase();
         builder.Services.AddSingleton(TimeProvider.System);

@@ -37,9 +37,16 @@ public sealed class ClusterOptions
     [Range(50, 60_000)]
     public int HeartbeatIntervalMs { get; set; } = 2000;
 
-    /// <summary>A node that missed heartbeats for this long is suspect: it gets no new chunks but still serves reads.</summary>
+    /// <summary>
+    /// A node that missed heartbeats for this long is suspect: it gets no new chunks but still serves reads.
+    /// Unset: three heartbeat intervals. Never longer than <see cref="NodeDeadAfterMs"/>.
+    /// </summary>
     [Range(100, 600_000)]
-    public int NodeSuspectAfterMs { get; set; } = 6000;
+    public int? NodeSuspectAfterMs { get; set; }
+
+    public TimeSpan SuspectAfter => TimeSpan.FromMilliseconds(Math.Min(NodeSuspectAfterMs ?? 3 * HeartbeatIntervalMs, NodeDeadAfterMs));
+
+    public TimeSpan DeadAfter => TimeSpan.FromMilliseconds(NodeDeadAfterMs);
 
     /// <summary>A node silent for this long is dead: its copies no longer count.</summary>
     [Range(100, 3_600_000)]

@@ -100,6 +100,36 @@ public sealed class DownloadTests : IDisposable
     }
 
     [Fact]
+    public async Task The_partial_file_is_hidden_next_to_the_destination_and_removed_on_cancel()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var firstMegabyteSent = new TaskCompletionSource();
+        await using var gateway = await ServeAsync(async context =>
+        {
+            context.Response.ContentLength = Content.Length;
+            await context.Response.Body.WriteAsync(Content.AsMemory(0, 1024 * 1024));
+            await context.Response.Body.FlushAsync();
+            firstMegabyteSent.TrySetResult();
+            try { await Task.Delay(Timeout.Infinite, context.RequestAborted); }
+            catch (OperationCanceledException) { }
+        });
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(ct);
+
+        var run = _cli.RunCancellableAsync("", cancel.Token, "get", "/a.bin", "--gateway", gateway.Url);
+        await firstMegabyteSent.Task.WaitAsync(TimeSpan.FromSeconds(30), ct);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (_cli.Local.Files().Length == 0 && DateTime.UtcNow < deadline) await Task.Delay(20, ct);
+        var during = _cli.Local.Files();
+        await cancel.CancelAsync();
+        var result = await run;
+
+        var partial = Assert.Single(during);
+        Assert.Matches(@"^\.a\.bin\.dfs-partial-[0-9a-f]{12}$", partial);
+        Assert.Equal(ExitCodes.Canceled, result.ExitCode);
+        Assert.Empty(_cli.Local.Files());
+    }
+
+    [Fact]
     public async Task A_transient_server_error_is_retried()
     {
         await using var gateway = await ServeAsync(context =>

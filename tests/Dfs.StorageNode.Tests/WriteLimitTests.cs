@@ -138,10 +138,14 @@ public sealed class WriteLimitTests
     {
         await using var node = NodeHost.Start();
         var (id, bytes) = TestChunks.Random(1_000_000);
+        var breakOff = new TaskCompletionSource();
 
-        using var content = new StreamContent(new FailingStream(bytes, failAfter: 400_000));
+        using var content = new StreamContent(new FailingStream(bytes, failAfter: 400_000, breakOff.Task));
         content.Headers.ContentLength = bytes.Length;
-        await Assert.ThrowsAnyAsync<Exception>(() => node.Http.PutAsync($"chunks/{id}", content, Ct));
+        var upload = node.Http.PutAsync($"chunks/{id}", content, Ct);
+        Assert.True(await TestChunks.EventuallyAsync(() => node.TempFiles().Length == 1));
+        breakOff.SetResult();
+        await Assert.ThrowsAnyAsync<HttpRequestException>(() => upload);
 
         Assert.True(await TestChunks.EventuallyAsync(() => node.StoredFiles().Length == 0));
         Assert.False(await node.Client.HasChunkAsync(node.Url, id, Ct));
@@ -155,8 +159,8 @@ public sealed class WriteLimitTests
         return content;
     }
 
-    /// <summary>Non-seekable; throws once <c>failAfter</c> bytes have been read.</summary>
-    private sealed class FailingStream(byte[] data, int failAfter) : Stream
+    /// <summary>Non-seekable; once <c>failAfter</c> bytes have been read, waits for <c>breakOff</c> and throws.</summary>
+    private sealed class FailingStream(byte[] data, int failAfter, Task? breakOff = null) : Stream
     {
         private int _position;
 
@@ -166,15 +170,24 @@ public sealed class WriteLimitTests
         public override long Length => throw new NotSupportedException();
         public override long Position { get => _position; set => throw new NotSupportedException(); }
 
-        public override int Read(byte[] buffer, int offset, int count)
+        public override int Read(byte[] buffer, int offset, int count) =>
+            ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
-            if (_position >= failAfter) throw new IOException("the source broke off");
-            var n = Math.Min(Math.Min(count, data.Length - _position), Math.Max(1, failAfter - _position));
-            n = Math.Min(n, 64 * 1024);
-            Array.Copy(data, _position, buffer, offset, n);
+            if (_position >= failAfter)
+            {
+                if (breakOff is not null) await breakOff;
+                throw new IOException("the source broke off");
+            }
+            var n = Math.Min(Math.Min(buffer.Length, data.Length - _position), Math.Min(failAfter - _position, 64 * 1024));
+            data.AsMemory(_position, n).CopyTo(buffer);
             _position += n;
             return n;
         }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
         public override void Flush() { }
         public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();

@@ -5,6 +5,9 @@ public sealed class ResourceStartException(string resourceName, string message, 
 {
     public string ResourceName { get; } = resourceName;
 
+    /// <summary>Not started because something it waits for failed; the cause is reported separately.</summary>
+    public bool IsCausedByDependency { get; init; }
+
     internal static string WithOutput(string message, IReadOnlyList<string> lines) =>
         lines.Count == 0
             ? message + " It wrote no output."

@@ -40,7 +40,7 @@ internal static class NodesCommand
             {
                 var fraction = node.CapacityBytes > 0 ? (double)node.UsedBytes / node.CapacityBytes : 0;
                 var used = node.CapacityBytes > 0
-                    ? $"{Formatting.Bar(fraction)} {Formatting.Size(node.UsedBytes)} / {Formatting.Size(node.CapacityBytes)} ({fraction.ToString("P0", CultureInfo.InvariantCulture)})"
+                    ? $"{Formatting.Bar(fraction)} {Formatting.Size(node.UsedBytes)} / {Formatting.Size(node.CapacityBytes)} ({(fraction * 100).ToString("0", CultureInfo.InvariantCulture)}%)"
                     : $"{Formatting.Size(node.UsedBytes)} / ?";
                 table.AddRow(
                     new Text(node.Name),

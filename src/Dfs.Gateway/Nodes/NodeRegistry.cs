@@ -96,8 +96,8 @@ public sealed class NodeRegistry(IServiceScopeFactory scopes, IOptionsMonitor<Cl
     {
         var silence = now - n.LastHeartbeatAt;
         var options = cluster.CurrentValue;
-        var state = silence > TimeSpan.FromMilliseconds(options.NodeDeadAfterMs) ? NodeStates.Dead
-            : silence > TimeSpan.FromMilliseconds(options.NodeSuspectAfterMs) ? NodeStates.Suspect
+        var state = silence > options.DeadAfter ? NodeStates.Dead
+            : silence > options.SuspectAfter ? NodeStates.Suspect
             : NodeStates.Live;
         return new NodeView(n.Id, n.Name, new Uri(n.Url.EndsWith('/') ? n.Url : n.Url + "/"),
             new NodeUsage(n.CapacityBytes, n.FreeBytes, n.UsedBytes, n.ChunkCount), n.RegisteredAt, n.LastHeartbeatAt, state);

@@ -36,7 +36,7 @@ public static class ChunkEndpoints
         var max = options.Value.MaxChunkBytes;
         // Kestrel's own limit (30 MB by default) would otherwise apply instead of ours.
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
-            limit.MaxRequestBodySize = limit.MaxRequestBodySize;
+            limit.MaxRequestBodySize = max;
 
         PutChunkOutcome outcome;
         try

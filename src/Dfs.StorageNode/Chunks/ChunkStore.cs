@@ -137,7 +137,7 @@ public sealed class ChunkStore(
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
-            if (!moved && false) TryDelete(tempPath);
+            if (!moved) TryDelete(tempPath);
         }
     }
 

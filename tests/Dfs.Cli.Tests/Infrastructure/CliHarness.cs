@@ -22,7 +22,10 @@ public sealed class CliHarness : IDisposable
 
     public Task<CliResult> RunAsync(params string[] args) => RunWithInputAsync("", args);
 
-    public async Task<CliResult> RunWithInputAsync(string stdin, params string[] args)
+    public Task<CliResult> RunWithInputAsync(string stdin, params string[] args) =>
+        RunCancellableAsync(stdin, TestContext.Current.CancellationToken, args);
+
+    public async Task<CliResult> RunCancellableAsync(string stdin, CancellationToken ct, params string[] args)
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();
@@ -32,7 +35,7 @@ public sealed class CliHarness : IDisposable
             LocalDirectory = Local.Path,
             Retry = new RetryPolicy(3, TimeSpan.FromMilliseconds(10), TimeSpan.FromSeconds(10)),
         };
-        var code = await CliApp.RunAsync(args, env, TestContext.Current.CancellationToken);
+        var code = await CliApp.RunAsync(args, env, ct);
         return new CliResult(code, stdout.ToString(), stderr.ToString());
     }
 

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Runs the whole Dfs test suite for real: PostgreSQL and RabbitMQ from Debian's packages, storage nodes
+# and gateways as processes. Ends with one line: "N passed, N failed" (", N skipped" when any).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+configuration=${CONFIGURATION:-Release}
+results="$root/artifacts/test-results"
+mkdir -p "$results"
+
+need_packages=()
+ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need_packages+=(postgresql)
+command -v rabbitmq-server >/dev/null 2>&1 || need_packages+=(rabbitmq-server)
+if [ ${#need_packages[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ]; then
+    echo "Installing ${need_packages[*]} from Debian's packages…"
+    export DEBIAN_FRONTEND=noninteractive
+    # The packages try to start system services and are refused without an init system: expected.
+    (apt-get update -qq && apt-get install -y -qq "${need_packages[@]}") >"$root/artifacts/apt.log" 2>&1 || true
+    ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || { echo "PostgreSQL could not be installed; see artifacts/apt.log"; echo "0 passed, 1 failed"; exit 1; }
+  else
+    echo "Missing: ${need_packages[*]}. Install them with: sudo apt-get install -y ${need_packages[*]}"
+    echo "0 passed, 1 failed"
+    exit 1
+  fi
+fi
+rm -f "$results"/*.trx
+
+echo "Building ($configuration)…"
+if ! dotnet build Dfs.sln -c "$configuration" -nologo -clp:ErrorsOnly -v:q; then
+  echo "Build failed."
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+# One test project at a time: cluster tests start many processes and the machine has two cores.
+status=0
+for project in tests/*/*.csproj; do
+  name=$(basename "$project" .csproj)
+  echo "== $name"
+  dotnet test "$project" -c "$configuration" --no-build -nologo \
+    --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=minimal" \
+    --results-directory "$results" || status=1
+done
+
+# Nothing we started may outlive the run.
+orphans=$(pgrep -af 'Dfs\.(Gateway|StorageNode|Replicator|AppHost)\.dll|postgres -D .*dfs-|beam\.smp.*dfs-' | grep -v pgrep || true)
+extra_failed=0
+if [ -n "$orphans" ]; then
+  echo "Orphan processes left behind:"; echo "$orphans"
+  extra_failed=1
+fi
+
+read -r passed failed skipped < <(python3 - "$results" <<'PY'
+import glob, sys, xml.etree.ElementTree as ET
+p = f = s = 0
+for path in glob.glob(sys.argv[1] + "/*.trx"):
+    c = ET.parse(path).getroot().find("{http://microsoft.com/schemas/VisualStudio/TeamTest/2010}ResultSummary/{http://microsoft.com/schemas/VisualStudio/TeamTest/2010}Counters")
+    if c is None: continue
+    p += int(c.get("passed", 0)); f += int(c.get("failed", 0)) + int(c.get("error", 0)) + int(c.get("timeout", 0)) + int(c.get("aborted", 0))
+    s += int(c.get("notExecuted", 0))
+print(p, f, s)
+PY
+)
+failed=$((failed + extra_failed))
+[ "$status" -ne 0 ] && [ "$failed" -eq 0 ] && failed=1   # a test host that crashed wrote no failures
+line="$passed passed, $failed failed"
+[ "$skipped" -gt 0 ] && line="$line, $skipped skipped"
+echo "$line"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,185 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using Dfs.AppHost.Model;
+using Dfs.AppHost.Resources;
+using Dfs.Contracts.Cluster;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Dfs.AppHost.Hosting;
+
+/// <summary>
+/// The model of a Dfs cluster before it runs: resources, their wiring and the settings, in the shape of
+/// Aspire's DistributedApplicationBuilder. <see cref="Create"/> composes the standard cluster for the
+/// profile; <see cref="CreateEmpty"/> starts from nothing (tests of single resources).
+/// </summary>
+public sealed class DfsApplicationBuilder
+{
+    private readonly object _gate = new();
+    private readonly List<ProcessResource> _resources = [];
+    private readonly Dictionary<string, string> _connectionStrings = new(StringComparer.Ordinal);
+    private readonly ILogger _logger;
+
+    private DfsApplicationBuilder(DfsAppHostOptions options, ILoggerFactory? loggerFactory)
+    {
+        var errors = options.Validate();
+        if (errors.Count > 0) throw new AppHostConfigurationException(string.Join(" ", errors));
+        Options = options;
+        LoggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
+        _logger = LoggerFactory.CreateLogger("Dfs.AppHost");
+        StateDirectory = Path.GetFullPath(options.StateDir);
+        Profile = ProfileDetector.Resolve(options.Profile, options.PostgresBinDir);
+        _logger.LogInformation("{ProfileLine}", Profile.Message);
+        ClusterSecret = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+        var probeClient = new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(2), PooledConnectionIdleTimeout = TimeSpan.FromSeconds(10) })
+        {
+            Timeout = TimeSpan.FromSeconds(5),
+        };
+        Context = new ResourceContext(options, StateDirectory, LoggerFactory, probeClient);
+    }
+
+    public DfsAppHostOptions Options { get; }
+
+    /// <summary>The profile in use (auto resolved) and why.</summary>
+    public ProfileChoice Profile { get; }
+
+    /// <summary>Absolute StateDir.</summary>
+    public string StateDirectory { get; }
+
+    public ILoggerFactory LoggerFactory { get; }
+
+    /// <summary>Shared by the services of this run as Dfs__Cluster__Secret (internal API authentication).</summary>
+    public string ClusterSecret { get; }
+
+    public IReadOnlyList<ProcessResource> Resources
+    {
+        get { lock (_gate) return [.. _resources]; }
+    }
+
+    internal ResourceContext Context { get; }
+
+    /// <summary>Set by the testing builder for a temp StateDir it created.</summary>
+    internal bool DeleteStateDirectoryOnDispose { get; set; }
+
+    internal event Action<ProcessResource>? ResourceAdded;
+
+    /// <summary>The standard cluster for the options: postgres (local profile), gateway, node-1..node-N.</summary>
+    public static DfsApplicationBuilder Create(DfsAppHostOptions options, ILoggerFactory? loggerFactory = null) =>
+        new DfsApplicationBuilder(options, loggerFactory).AddDfsCluster();
+
+    /// <summary>No resources yet; add them with the Add… methods.</summary>
+    public static DfsApplicationBuilder CreateEmpty(DfsAppHostOptions options, ILoggerFactory? loggerFactory = null) =>
+        new(options, loggerFactory);
+
+    public DfsApplicationBuilder AddDfsCluster()
+    {
+        if (Profile.Profile == Profiles.Local) AddPostgres();
+        else AddConnectionString(ResourceNames.MetadataConnection, "Data Source=" + Path.Combine(StateDirectory, ResourceNames.Gateway, "dfs.db"));
+        AddGateway();
+        for (var i = 0; i < Options.Nodes; i++) AddStorageNode();
+        // Later: AddRabbitMq() (ConnectionStrings__messaging for the gateway) and AddReplicator() join here.
+        return this;
+    }
+
+    public PostgresResource AddPostgres(string name = ResourceNames.Postgres)
+    {
+        var bin = Profile.PostgresBinDirectory ?? ProfileDetector.FindPostgresBin()
+            ?? throw new AppHostConfigurationException($"No PostgreSQL binaries found under {ProfileDetector.DefaultSearchRoot}; install the postgresql package.");
+        return AddResource(new PostgresResource(bin, name));
+    }
+
+    public ProjectResource AddGateway()
+    {
+        var gateway = new ProjectResource(ResourceNames.Gateway, ResourceKinds.Gateway, ServiceProjectNames.Gateway, Options.GatewayPort)
+            .WithEnvironment("Dfs__Gateway__ChunkSizeBytes", Options.ChunkSizeBytes)
+            .WithEnvironment("Dfs__Gateway__ReplicationFactor", Options.ReplicationFactor)
+            .WithEnvironment("Dfs__Cluster__HeartbeatIntervalMs", Options.HeartbeatIntervalMs)
+            .WithEnvironment("Dfs__Cluster__NodeDeadAfterMs", Options.NodeDeadAfterMs)
+            .WithEnvironment("Dfs__Cluster__Secret", ClusterSecret);
+        WithConnectionString(gateway, ResourceNames.MetadataConnection);
+        return AddResource(gateway);
+    }
+
+    /// <summary>node-K with the next free K unless named; finds the gateway through services__gateway__http__0.</summary>
+    public ProjectResource AddStorageNode(string? name = null)
+    {
+        var gateway = FindResource(ResourceNames.Gateway) ?? throw new InvalidOperationException("Add the gateway before storage nodes.");
+        name ??= NextStorageNodeName();
+        var node = new ProjectResource(name, ResourceKinds.StorageNode, ServiceProjectNames.StorageNode);
+        node.WithReference(gateway)
+            .WithEnvironment("Dfs__StorageNode__Name", name)
+            .WithEnvironment("Dfs__StorageNode__DataDir", () => node.DataDirectory)
+            .WithEnvironment("Dfs__Cluster__HeartbeatIntervalMs", Options.HeartbeatIntervalMs)
+            .WithEnvironment("Dfs__Cluster__Secret", ClusterSecret);
+        return AddResource(node);
+    }
+
+    /// <summary>
+    /// The Replicator (a later issue): not part of <see cref="AddDfsCluster"/> yet. When it comes, it also
+    /// needs ConnectionStrings__messaging from a RabbitMQ resource (WithReference).
+    /// </summary>
+    public ProjectResource AddReplicator()
+    {
+        var gateway = FindResource(ResourceNames.Gateway) ?? throw new InvalidOperationException("Add the gateway before the Replicator.");
+        var replicator = new ProjectResource(ResourceNames.Replicator, ResourceKinds.Replicator, ServiceProjectNames.Replicator)
+            .WithReference(gateway)
+            .WithEnvironment("Dfs__Cluster__Secret", ClusterSecret);
+        return AddResource(replicator);
+    }
+
+    public ExecutableResource AddExecutable(string name, string fileName, params string[] arguments) =>
+        AddResource(new ExecutableResource(name, fileName, arguments));
+
+    public T AddResource<T>(T resource) where T : ProcessResource
+    {
+        lock (_gate)
+        {
+            if (_resources.Any(r => r.Name == resource.Name))
+                throw new InvalidOperationException($"A resource named '{resource.Name}' already exists.");
+            resource.Attach(Context);
+            _resources.Add(resource);
+        }
+        ResourceAdded?.Invoke(resource);
+        return resource;
+    }
+
+    /// <summary>A connection string that is not a resource (embedded SQLite, an external server).</summary>
+    public DfsApplicationBuilder AddConnectionString(string name, string connectionString)
+    {
+        lock (_gate) _connectionStrings[name] = connectionString;
+        return this;
+    }
+
+    public string? GetConnectionString(string name)
+    {
+        foreach (var resource in Resources)
+            if (resource is IResourceWithConnectionString r && r.ConnectionStringName == name)
+                return r.GetConnectionString();
+        lock (_gate) return _connectionStrings.GetValueOrDefault(name);
+    }
+
+    public ProcessResource? FindResource(string name)
+    {
+        lock (_gate) return _resources.FirstOrDefault(r => r.Name == name);
+    }
+
+    public DfsApplication Build() => new(this);
+
+    internal string NextStorageNodeName()
+    {
+        var highest = Resources
+            .Where(r => r.Name.StartsWith(ResourceNames.StorageNodePrefix, StringComparison.Ordinal))
+            .Select(r => int.TryParse(r.Name.AsSpan(ResourceNames.StorageNodePrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var k) ? k : 0)
+            .DefaultIfEmpty(0)
+            .Max();
+        return ResourceNames.StorageNode(highest + 1);
+    }
+
+    /// <summary>ConnectionStrings__NAME from the resource that provides it, else from <see cref="AddConnectionString"/>.</summary>
+    private void WithConnectionString(ProcessResource consumer, string name)
+    {
+        var provider = Resources.FirstOrDefault(r => r is IResourceWithConnectionString c && c.ConnectionStringName == name);
+        if (provider is not null) consumer.WithReference(provider);
+        else consumer.WithEnvironment("ConnectionStrings__" + name, () => GetConnectionString(name));
+    }
+}

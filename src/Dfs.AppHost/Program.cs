@@ -1,0 +1,3 @@
+using Dfs.AppHost.Hosting;
+
+return await DfsHost.RunAsync(args);
