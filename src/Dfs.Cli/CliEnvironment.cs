@@ -37,6 +37,9 @@ public sealed record CliEnvironment
 
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
+    /// <summary>Ctrl+C routing; Program feeds it from Console.CancelKeyPress, tests call <see cref="Interrupts.TryInterrupt"/>.</summary>
+    public Interrupts Interrupts { get; init; } = new();
+
     public static CliEnvironment FromProcess()
     {
         var outputRedirected = System.Console.IsOutputRedirected;

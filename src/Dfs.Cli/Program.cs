@@ -1,11 +1,18 @@
 using Dfs.Cli;
 
+var env = CliEnvironment.FromProcess();
 using var cancellation = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) =>
 {
-    // The first Ctrl+C cancels the running command cleanly (temp files removed); a second one kills the process.
+    // The interactive shell claims Ctrl+C to cancel just the running command.
+    if (env.Interrupts.TryInterrupt())
+    {
+        e.Cancel = true;
+        return;
+    }
+    // Otherwise the first Ctrl+C cancels cleanly (temp files removed) and a second one kills the process.
     e.Cancel = !cancellation.IsCancellationRequested;
     cancellation.Cancel();
 };
 
-return await CliApp.RunAsync(args, CliEnvironment.FromProcess(), cancellation.Token);
+return await CliApp.RunAsync(args, env, cancellation.Token);

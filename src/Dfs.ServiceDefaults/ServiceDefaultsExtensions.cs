@@ -28,6 +28,7 @@ public static class ServiceDefaultsExtensions
         builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag]);
         builder.Services.AddProblemDetails();
         builder.Services.ConfigureHttpClientDefaults(http => http.ConfigurePrimaryHttpMessageHandler(CreateDefaultHandler));
+        builder.Services.AddHostedService<ParentProcessWatchdog>();
         return builder;
     }
 

@@ -1,6 +1,8 @@
 using System.Text;
 using Dfs.Cli.Commands;
 using Dfs.Cli.Tests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 
 namespace Dfs.Cli.Tests;
 
@@ -104,6 +106,35 @@ public sealed class ShellTests : IDisposable
         Assert.Equal(
             ["stat /docs", "stat /docs", "list /docs", "stat /docs/a.txt", "stat /docs/missing", "get /docs/a.txt", "stat /docs/sub", "stat /docs/a.txt", "stat /docs"],
             files.Requests);
+    }
+
+    [Fact]
+    public async Task Ctrl_c_in_an_interactive_shell_cancels_only_the_running_command()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var stalled = new TaskCompletionSource();
+        await using var gateway = await FixtureGateway.StartAsync(app => app.MapGet("/api/files/{**path}", async (HttpContext context) =>
+        {
+            context.Response.ContentLength = 1 << 20;
+            await context.Response.Body.WriteAsync(new byte[1000]);
+            await context.Response.Body.FlushAsync();
+            stalled.TrySetResult();
+            try { await Task.Delay(Timeout.Infinite, context.RequestAborted); }
+            catch (OperationCanceledException) { }
+        }));
+        _cli.InteractiveInput = true;
+
+        var run = _cli.RunWithInputAsync("get /slow.bin\npwd\n", "--gateway", gateway.Url, "shell");
+        await stalled.Task.WaitAsync(TimeSpan.FromSeconds(30), ct);
+        await Task.Delay(100, ct);
+        Assert.True(_cli.Interrupts.TryInterrupt());
+        var result = await run;
+
+        Assert.Contains("dfs: canceled", result.Error);
+        Assert.Contains("dfs:/> /\n", result.Out.ReplaceLineEndings("\n")); // the shell went on to run pwd
+        Assert.Equal(ExitCodes.Ok, result.ExitCode);
+        Assert.Empty(_cli.Local.Files());
+        Assert.False(_cli.Interrupts.TryInterrupt()); // nothing holds Ctrl+C once the shell has left
     }
 
     [Theory]

@@ -126,11 +126,22 @@ public static class AppHostConfiguration
         text.AppendLine("Each option is also a setting: in appsettings.json beside the AppHost under \"Dfs\": { \"AppHost\": { ... } },");
         text.AppendLine("or in the environment as Dfs__AppHost__SETTING or DFS_APPHOST_SETTING (the command line wins):");
         foreach (var s in Switches)
-            text.AppendLine(CultureInfo.InvariantCulture, $"  {s.Name,-22} {s.Setting,-22} DFS_APPHOST_{s.Setting.ToUpperInvariant()}");
+            text.AppendLine(CultureInfo.InvariantCulture, $"  {s.Name,-22} {s.Setting,-22} {EnvironmentPrefix}{ScreamingSnake(s.Setting)}");
         text.AppendLine("Settings only: StartTimeout and StopGracePeriod (hh:mm:ss), ResourceEnvironment:RESOURCE:VARIABLE (extra");
         text.AppendLine("environment for one resource, e.g. Dfs__AppHost__ResourceEnvironment__gateway__Logging__LogLevel__Default=Debug).");
         text.AppendLine();
         text.AppendLine("Exit codes: 0 stopped normally, 1 a resource failed to start, 2 invalid options.");
+        return text.ToString();
+    }
+
+    private static string ScreamingSnake(string pascal)
+    {
+        var text = new StringBuilder();
+        foreach (var c in pascal)
+        {
+            if (char.IsUpper(c) && text.Length > 0) text.Append('_');
+            text.Append(char.ToUpperInvariant(c));
+        }
         return text.ToString();
     }
 

@@ -13,6 +13,8 @@ public sealed class ChildProcess : IDisposable
 
     private readonly Process _process;
     private readonly TaskCompletionSource<int> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _stdoutClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _stderrClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private ChildProcess(Process process, bool ownGroup)
     {
@@ -30,6 +32,9 @@ public sealed class ChildProcess : IDisposable
     public Task<int> Exited => _exited.Task;
 
     public bool HasExited => _exited.Task.IsCompleted;
+
+    /// <summary>Both output pipes reached their end: every line the process wrote is in the log.</summary>
+    public Task OutputClosed => Task.WhenAll(_stdoutClosed.Task, _stderrClosed.Task);
 
     public static ChildProcess Start(LaunchSpec spec, OutputLog output)
     {
@@ -54,8 +59,16 @@ public sealed class ChildProcess : IDisposable
 
         var process = new Process { StartInfo = psi, EnableRaisingEvents = true };
         var child = new ChildProcess(process, ownGroup);
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) output.Append(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) output.Append(e.Data); };
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null) child._stdoutClosed.TrySetResult();
+            else output.Append(e.Data);
+        };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is null) child._stderrClosed.TrySetResult();
+            else output.Append(e.Data);
+        };
         process.Exited += (_, _) =>
         {
             int code;

@@ -352,6 +352,8 @@ public abstract partial class ProcessResource
             var wasHealthy = await MonitorAsync(process, token);
             if (token.IsCancellationRequested) return; // a deliberate stop owns the state from here
             var code = await process.Exited;
+            // Its last words explain the exit; a surviving grandchild may hold the pipes open, so not forever.
+            await Task.WhenAny(process.OutputClosed, Task.Delay(500, CancellationToken.None));
             // Orphans of a crashed service would hold its port or files; the group takes them along.
             process.KillLeftovers();
             bool failedToStart;

@@ -40,7 +40,9 @@ internal sealed class Repl(CliSession session)
         {
             env.Out.Write(Prompt);
             env.Out.Flush();
-            var line = await env.In.ReadLineAsync(ct);
+            string? line;
+            using (env.IsInputInteractive ? env.Interrupts.Claim(PromptInterrupted) : null)
+                line = await env.In.ReadLineAsync(ct);
             if (line is null)
             {
                 env.Out.WriteLine();
@@ -59,9 +61,22 @@ internal sealed class Repl(CliSession session)
         }
     }
 
-    /// <summary>Runs one line; never throws except on cancellation of the whole shell.</summary>
-    public async Task<(int Code, bool Leave)> ExecuteAsync(string line, CancellationToken ct)
+    private void PromptInterrupted()
     {
+        session.Env.Out.WriteLine();
+        session.Env.Out.WriteLine("(type 'exit' or press Ctrl+D to leave)");
+        session.Env.Out.Write(Prompt);
+        session.Env.Out.Flush();
+    }
+
+    /// <summary>Runs one line; never throws except on cancellation of the whole shell.</summary>
+    public async Task<(int Code, bool Leave)> ExecuteAsync(string line, CancellationToken shellCt)
+    {
+        // At a terminal, Ctrl+C cancels only this command and the shell goes on; a piped script is stopped as a whole.
+        using var commandCts = CancellationTokenSource.CreateLinkedTokenSource(shellCt);
+        using var claim = session.Env.IsInputInteractive ? session.Env.Interrupts.Claim(commandCts.Cancel) : null;
+        var ct = commandCts.Token;
+
         IReadOnlyList<string> words;
         try
         {
@@ -96,7 +111,7 @@ internal sealed class Repl(CliSession session)
                     return (await CliApp.InvokeAsync(session, words, ct), false);
             }
         }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        catch (OperationCanceledException) when (shellCt.IsCancellationRequested)
         {
             throw;
         }

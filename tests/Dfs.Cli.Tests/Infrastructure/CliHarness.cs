@@ -13,6 +13,10 @@ public sealed class CliHarness : IDisposable
     public TempFolder Local { get; } = new();
     public TempFolder State { get; } = new();
     public Dictionary<string, string?> Variables { get; } = new();
+    public Interrupts Interrupts { get; } = new();
+
+    /// <summary>Pretend stdin is a terminal (the shell then claims Ctrl+C per command).</summary>
+    public bool InteractiveInput { get; set; }
 
     public CliHarness()
     {
@@ -34,6 +38,8 @@ public sealed class CliHarness : IDisposable
             GetEnvironmentVariable = name => Variables.GetValueOrDefault(name),
             LocalDirectory = Local.Path,
             Retry = new RetryPolicy(3, TimeSpan.FromMilliseconds(10), TimeSpan.FromSeconds(10)),
+            Interrupts = Interrupts,
+            IsInputInteractive = InteractiveInput,
         };
         var code = await CliApp.RunAsync(args, env, ct);
         return new CliResult(code, stdout.ToString(), stderr.ToString());

@@ -1,0 +1,143 @@
+using System.Collections;
+using Dfs.AppHost.Hosting;
+using Dfs.AppHost.Model;
+using Dfs.AppHost.Tests.Support;
+
+namespace Dfs.AppHost.Tests;
+
+public sealed class CommandLineTests : IDisposable
+{
+    private readonly string _baseDir = Path.Combine(Path.GetTempPath(), "dfs-cli-" + Guid.NewGuid().ToString("N")[..8]);
+
+    public CommandLineTests() => Directory.CreateDirectory(_baseDir);
+
+    public void Dispose() => Directory.Delete(_baseDir, recursive: true);
+
+    private AppHostCommand Parse(string[] args, IDictionary? environment = null) =>
+        AppHostConfiguration.Parse(args, environment ?? new Hashtable(), _baseDir);
+
+    [Fact]
+    public void Every_switch_sets_its_option()
+    {
+        var command = Parse(["--state-dir", "/tmp/x", "--nodes", "3", "--profile", "embedded", "--replication", "2",
+            "--chunk-size", "1M", "--gateway-port=5123", "--heartbeat-ms", "300", "--node-dead-after-ms", "2000", "--configuration", "Release"]);
+
+        Assert.True(command.IsValid, string.Join("; ", command.Errors));
+        var o = command.Options!;
+        Assert.Equal("/tmp/x", o.StateDir);
+        Assert.Equal(3, o.Nodes);
+        Assert.Equal(Profiles.Embedded, o.Profile);
+        Assert.Equal(2, o.ReplicationFactor);
+        Assert.Equal(1024 * 1024, o.ChunkSizeBytes);
+        Assert.Equal(5123, o.GatewayPort);
+        Assert.Equal(300, o.HeartbeatIntervalMs);
+        Assert.Equal(2000, o.NodeDeadAfterMs);
+        Assert.Equal("Release", o.ServiceConfiguration);
+    }
+
+    [Fact]
+    public void Defaults_follow_the_design()
+    {
+        var o = Parse([]).Options!;
+        Assert.Equal(Profiles.Auto, o.Profile);
+        Assert.Equal(4, o.Nodes);
+        Assert.Equal(3, o.ReplicationFactor);
+        Assert.Equal(8 * 1024 * 1024, o.ChunkSizeBytes);
+        Assert.Equal(0, o.GatewayPort);
+        Assert.Equal(2000, o.HeartbeatIntervalMs);
+        Assert.Equal(15000, o.NodeDeadAfterMs);
+        Assert.Equal(Dfs.Contracts.Cluster.ClusterFile.DefaultStateDirectory, o.StateDir);
+    }
+
+    [Fact]
+    public void Appsettings_then_environment_then_command_line()
+    {
+        File.WriteAllText(Path.Combine(_baseDir, "appsettings.json"),
+            """{ "Dfs": { "AppHost": { "Nodes": 5, "ReplicationFactor": 2, "GatewayPort": 7000, "ResourceEnvironment": { "gateway": { "X_FROM_JSON": "1" } } } } }""");
+        var environment = new Hashtable
+        {
+            ["DFS_APPHOST_REPLICATION_FACTOR"] = "1",
+            ["Dfs__AppHost__GatewayPort"] = "7001",
+            ["DFS_APPHOST_STATE_DIR"] = "/tmp/from-env",
+            ["UNRELATED"] = "9",
+        };
+
+        var o = Parse(["--gateway-port", "7002"], environment).Options!;
+
+        Assert.Equal(5, o.Nodes);                 // appsettings.json
+        Assert.Equal(1, o.ReplicationFactor);     // DFS_APPHOST_ beats appsettings.json
+        Assert.Equal("/tmp/from-env", o.StateDir);
+        Assert.Equal(7002, o.GatewayPort);        // the command line beats both
+        Assert.Equal("1", o.ResourceEnvironment["gateway"]["X_FROM_JSON"]);
+    }
+
+    [Theory]
+    [InlineData(new[] { "--nodes", "abc" }, "--nodes: 'abc' is not a whole number")]
+    [InlineData(new[] { "--nodes", "0" }, "nodes must be between 1 and 64")]
+    [InlineData(new[] { "--nodes" }, "--nodes needs a value")]
+    [InlineData(new[] { "--profile", "cloud" }, "profile 'cloud' is not one of auto, local, embedded")]
+    [InlineData(new[] { "--chunk-size", "lots" }, "is not a size in bytes")]
+    [InlineData(new[] { "--chunk-size", "12" }, "chunk-size must be between")]
+    [InlineData(new[] { "--gateway-port", "70000" }, "gateway-port must be between 0 and 65535")]
+    [InlineData(new[] { "--frobnicate", "1" }, "unknown option '--frobnicate'")]
+    [InlineData(new[] { "stray" }, "unexpected argument 'stray'")]
+    public void Bad_values_are_explained(string[] args, string expected)
+    {
+        var command = Parse(args);
+        Assert.False(command.IsValid);
+        Assert.Contains(command.Errors, e => e.Contains(expected, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Bad_values_from_the_environment_are_explained()
+    {
+        var command = Parse([], new Hashtable { ["DFS_APPHOST_NODES"] = "many" });
+        Assert.False(command.IsValid);
+        Assert.Contains(command.Errors, e => e.Contains("Dfs:AppHost:Nodes", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Help_is_recognised_even_with_other_switches()
+    {
+        Assert.True(Parse(["--nodes", "2", "--help"]).ShowHelp);
+        Assert.True(Parse(["-h"]).ShowHelp);
+    }
+
+    [Theory]
+    [InlineData("65536", 65536L)]
+    [InlineData("8M", 8L * 1024 * 1024)]
+    [InlineData("8MiB", 8L * 1024 * 1024)]
+    [InlineData("512k", 512L * 1024)]
+    [InlineData("1G", 1024L * 1024 * 1024)]
+    public void Sizes_accept_suffixes(string text, long bytes)
+    {
+        Assert.True(AppHostConfiguration.TryParseSize(text, out var parsed));
+        Assert.Equal(bytes, parsed);
+    }
+
+    [Fact]
+    public async Task The_exe_prints_help_and_exits_0()
+    {
+        var (code, stdout, _) = await AppHostExe.RunAsync(TestContext.Current.CancellationToken, "--help");
+
+        Assert.Equal(0, code);
+        foreach (var option in (string[])["--state-dir", "--nodes", "--profile", "--replication", "--chunk-size", "--gateway-port", "--help", "DFS_APPHOST_NODES"])
+            Assert.Contains(option, stdout);
+    }
+
+    [Theory]
+    [InlineData("--nodes", "abc", "error: --nodes: 'abc' is not a whole number.")]
+    [InlineData("--profile", "cloud", "error: profile 'cloud' is not one of auto, local, embedded.")]
+    [InlineData("--postgres-bin-dir", "/nonexistent", "does not hold both 'postgres' and 'initdb'")]
+    public async Task The_exe_exits_2_with_a_message_for_bad_values(string option, string value, string message)
+    {
+        var stateDir = Path.Combine(_baseDir, "state");
+        var (code, stdout, stderr) = await AppHostExe.RunAsync(TestContext.Current.CancellationToken, option, value, "--state-dir", stateDir);
+
+        Assert.Equal(2, code);
+        Assert.Contains(message, stderr);
+        Assert.Contains("--help", stderr);
+        Assert.DoesNotContain("Dfs gateway", stdout);
+        Assert.False(Directory.Exists(stateDir));
+    }
+}

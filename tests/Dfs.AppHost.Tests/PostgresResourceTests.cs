@@ -1,0 +1,142 @@
+using System.Diagnostics;
+using System.Globalization;
+using Dfs.AppHost.Hosting;
+using Dfs.AppHost.Model;
+using Dfs.AppHost.Processes;
+using Dfs.AppHost.Resources;
+using Dfs.AppHost.Testing;
+using Dfs.AppHost.Tests.Support;
+using Npgsql;
+
+namespace Dfs.AppHost.Tests;
+
+/// <summary>The PostgreSQL resource against the real server installed on this machine.</summary>
+public sealed class PostgresResourceTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static DfsApplicationBuilder PostgresOnly(string? stateDir = null)
+    {
+        var builder = DfsTestingBuilder.CreateEmpty(o =>
+        {
+            o.Profile = Profiles.Local;
+            if (stateDir is not null) o.StateDir = stateDir;
+        }, TestLogging.Factory());
+        builder.AddPostgres();
+        return builder;
+    }
+
+    private static async Task<object?> ScalarAsync(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(Ct);
+        await using var command = new NpgsqlCommand(sql, connection);
+        return await command.ExecuteScalarAsync(Ct);
+    }
+
+    [Fact]
+    public async Task Starts_with_the_dfs_database_and_keeps_data_and_port_across_restarts()
+    {
+        await using var app = PostgresOnly().Build();
+        await app.StartAsync(Ct);
+
+        var cs = app.GetConnectionString(ResourceNames.MetadataConnection)!;
+        var port = app.GetEndpoint("postgres").Port;
+        Assert.Equal($"Host=127.0.0.1;Port={port};Username=postgres;Database=dfs;Pooling=true;Maximum Pool Size=50", cs);
+        Assert.Equal("dfs", await ScalarAsync(cs, "SELECT current_database()"));
+        await ScalarAsync(cs, "CREATE TABLE kept (x int); INSERT INTO kept VALUES (42)");
+        NpgsqlConnection.ClearAllPools();
+
+        var dataDir = Path.Combine(app.StateDirectory, "postgres", "data");
+        Assert.True(File.Exists(Path.Combine(dataDir, "PG_VERSION")));
+        var postmaster = app.GetResource("postgres").Pid!.Value;
+        var tree = Procs.WithDescendants(postmaster);
+        Assert.True(tree.Count > 1, "a running postmaster has background workers");
+
+        await app.StopResourceAsync("postgres", Ct);
+
+        Assert.Equal(ResourceState.Stopped, app.GetResource("postgres").State);
+        await Procs.AssertAllGoneAsync(tree);
+        Assert.Empty(ProcessTable.FindByCommandLine(dataDir));
+        Assert.Contains(app.GetResource("postgres").RecentOutput, l => l.Contains("database system is shut down", StringComparison.Ordinal));
+
+        await app.StartResourceAsync("postgres", Ct);
+
+        Assert.Equal(port, app.GetEndpoint("postgres").Port);
+        Assert.Equal(42, await ScalarAsync(cs, "SELECT x FROM kept"));
+        NpgsqlConnection.ClearAllPools();
+        tree = Procs.WithDescendants(app.GetResource("postgres").Pid!.Value);
+
+        await app.DisposeAsync();
+
+        await Procs.AssertAllGoneAsync(tree);
+        Assert.Empty(ProcessTable.FindByCommandLine(dataDir));
+    }
+
+    [Fact]
+    public async Task A_second_run_on_the_same_state_folder_reuses_the_cluster_and_its_port()
+    {
+        var stateDir = Path.Combine(Path.GetTempPath(), "dfs-pg-reuse-" + Guid.NewGuid().ToString("N")[..8]);
+        try
+        {
+            int port;
+            await using (var first = PostgresOnly(stateDir).Build())
+            {
+                await first.StartAsync(Ct);
+                port = first.GetEndpoint("postgres").Port;
+                await ScalarAsync(first.GetConnectionString("metadata")!, "CREATE TABLE kept (x int)");
+                NpgsqlConnection.ClearAllPools();
+            }
+            Assert.Equal(port.ToString(CultureInfo.InvariantCulture), File.ReadAllText(Path.Combine(stateDir, "postgres", "port")));
+
+            await using var second = PostgresOnly(stateDir).Build();
+            await second.StartAsync(Ct);
+
+            Assert.Equal(port, second.GetEndpoint("postgres").Port);
+            Assert.Equal(0L, await ScalarAsync(second.GetConnectionString("metadata")!, "SELECT count(*) FROM kept"));
+            NpgsqlConnection.ClearAllPools();
+        }
+        finally
+        {
+            Directory.Delete(stateDir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task A_stale_postmaster_holding_the_data_folder_is_stopped_first()
+    {
+        await using var app = PostgresOnly().Build();
+        await app.StartAsync(Ct);
+        await app.StopResourceAsync("postgres", Ct);
+        var dataDir = Path.Combine(app.StateDirectory, "postgres", "data");
+        var socketDir = Path.Combine(app.StateDirectory, "postgres", "sock");
+
+        // What an AppHost killed with SIGKILL leaves behind: a postmaster nobody supervises.
+        using var stale = StartPostmaster(dataDir, socketDir, Ports.GetFreePort());
+        await Procs.EventuallyAsync(() => File.Exists(Path.Combine(dataDir, "postmaster.pid")), TimeSpan.FromSeconds(10), "the stale postmaster");
+        Assert.False(stale.HasExited);
+
+        await app.StartResourceAsync("postgres", Ct);
+
+        Assert.True(stale.WaitForExit(TimeSpan.FromSeconds(5)), "the stale postmaster was stopped");
+        Assert.Equal(ResourceState.Running, app.GetResource("postgres").State);
+        Assert.Equal("dfs", await ScalarAsync(app.GetConnectionString("metadata")!, "SELECT current_database()"));
+        NpgsqlConnection.ClearAllPools();
+    }
+
+    private static Process StartPostmaster(string dataDir, string socketDir, int port)
+    {
+        var bin = ProfileDetector.FindPostgresBin()!;
+        string[] args = ["-D", dataDir, "-p", port.ToString(CultureInfo.InvariantCulture), "-k", socketDir, "-c", "listen_addresses=127.0.0.1"];
+        var psi = Environment.IsPrivilegedProcess
+            ? new ProcessStartInfo("/usr/bin/setpriv", ["--reuid=postgres", "--regid=postgres", "--init-groups", "--", Path.Combine(bin, "postgres"), .. args])
+            : new ProcessStartInfo(Path.Combine(bin, "postgres"), args);
+        psi.UseShellExecute = false;
+        psi.RedirectStandardError = true;
+        psi.RedirectStandardOutput = true;
+        var process = Process.Start(psi)!;
+        process.BeginErrorReadLine();
+        process.BeginOutputReadLine();
+        return process;
+    }
+}

@@ -1,0 +1,59 @@
+using System.Diagnostics;
+using System.Globalization;
+using Dfs.AppHost.Processes;
+
+namespace Dfs.AppHost.Tests.Support;
+
+/// <summary>What /proc says, to check that nothing outlives what should have stopped it.</summary>
+public static class Procs
+{
+    public static bool IsAlive(int pid) => ProcessTable.IsAlive(pid);
+
+    /// <summary>The process and everything below it, as seen now.</summary>
+    public static IReadOnlyList<int> WithDescendants(int pid)
+    {
+        var parents = new Dictionary<int, int>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var p)) continue;
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                parents[p] = int.Parse(fields[1], CultureInfo.InvariantCulture);
+            }
+            catch (IOException) { }
+        }
+        var result = new List<int> { pid };
+        for (var i = 0; i < result.Count; i++)
+            result.AddRange(parents.Where(kv => kv.Value == result[i]).Select(kv => kv.Key));
+        return result;
+    }
+
+    public static async Task AssertAllGoneAsync(IEnumerable<int> pids, TimeSpan? within = null)
+    {
+        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(5));
+        var list = pids.ToList();
+        while (list.Any(IsAlive) && DateTime.UtcNow < deadline) await Task.Delay(50);
+        var alive = list.Where(IsAlive).Select(p => $"{p} ({ProcessTable.CommandLine(p)})").ToList();
+        Assert.True(alive.Count == 0, "still running: " + string.Join(", ", alive));
+    }
+
+    public static void Signal(int pid, string signal)
+    {
+        using var kill = Process.Start(new ProcessStartInfo("kill", ["-" + signal, pid.ToString(CultureInfo.InvariantCulture)]) { UseShellExecute = false })!;
+        kill.WaitForExit();
+        Assert.Equal(0, kill.ExitCode);
+    }
+
+    /// <summary>Polls until <paramref name="condition"/> holds; fails with <paramref name="what"/> otherwise.</summary>
+    public static async Task EventuallyAsync(Func<bool> condition, TimeSpan timeout, string what)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "timed out waiting for " + what);
+            await Task.Delay(50);
+        }
+    }
+}

@@ -1,0 +1,164 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Dfs.Contracts.Api;
+using Dfs.Contracts.Clients;
+
+namespace Dfs.IntegrationTests;
+
+/// <summary>The real `dfs` executable against the real cluster.</summary>
+[Collection(ClusterCollection.Name)]
+public sealed class CliEndToEndTests(ClusterFixture cluster) : IDisposable
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+    private readonly DirectoryInfo _local = Directory.CreateTempSubdirectory("dfs-cli-");
+
+    public void Dispose() => _local.Delete(recursive: true);
+
+    [Fact]
+    public async Task Put_then_get_of_a_200_MiB_random_file_round_trips_with_identical_sha256()
+    {
+        var source = Path.Combine(_local.FullName, "random-200mib.bin");
+        await using (var file = File.Create(source))
+            await new TestData.RandomStream(200L * 1024 * 1024, 200).CopyToAsync(file, Ct);
+        var expected = await Sha256FileAsync(source);
+
+        var put = await RunAsync("put", source, "/cli/random-200mib.bin", "--json");
+        Assert.Equal(0, put.ExitCode);
+        var result = JsonSerializer.Deserialize<PutFileResult>(put.Stdout, DfsJson.Options)!;
+        Assert.Equal(expected, result.Sha256);
+
+        var target = Path.Combine(_local.FullName, "back.bin");
+        var get = await RunAsync("get", "/cli/random-200mib.bin", target);
+        Assert.Equal(0, get.ExitCode);
+        Assert.Equal(expected, await Sha256FileAsync(target));
+        Assert.Equal(["back.bin", "random-200mib.bin"], Directory.GetFiles(_local.FullName).Select(Path.GetFileName).Order());
+    }
+
+    [Fact]
+    public async Task Namespace_commands_work_end_to_end()
+    {
+        var local = Path.Combine(_local.FullName, "note.txt");
+        await File.WriteAllTextAsync(local, "hello dfs", Ct);
+
+        Assert.Equal(0, (await RunAsync("mkdir", "-p", "/cli-ns/docs/deep")).ExitCode);
+        Assert.Equal(0, (await RunAsync("put", local, "/cli-ns/docs/")).ExitCode);
+        Assert.Equal(4, (await RunAsync("put", local, "/cli-ns/docs/note.txt")).ExitCode);
+        var renamed = await RunAsync("put", local, "/cli-ns/docs/note.txt", "--conflict", "rename");
+        Assert.Equal(0, renamed.ExitCode);
+        Assert.Contains("note (1).txt", renamed.Stdout + renamed.Stderr);
+
+        var ls = await RunAsync("ls", "/cli-ns/docs", "--json");
+        var entries = JsonSerializer.Deserialize<List<EntryInfo>>(ls.Stdout, DfsJson.Options)!;
+        Assert.Equal(["deep", "note (1).txt", "note.txt"], entries.Select(e => e.Name));
+
+        var stat = await RunAsync("stat", "/cli-ns/docs/note.txt", "--json");
+        var details = JsonSerializer.Deserialize<EntryDetails>(stat.Stdout, DfsJson.Options)!;
+        Assert.Equal(9, details.Size);
+        Assert.Single(details.Chunks);
+        Assert.NotEmpty(details.Chunks[0].Replicas);
+
+        Assert.Equal(0, (await RunAsync("mv", "/cli-ns/docs", "/cli-ns/papers")).ExitCode);
+        var tree = await RunAsync("tree", "/cli-ns");
+        Assert.Contains("papers", tree.Stdout);
+        Assert.Contains("note.txt", tree.Stdout);
+
+        Assert.NotEqual(0, (await RunAsync("rm", "/cli-ns/papers")).ExitCode);
+        Assert.Equal(0, (await RunAsync("rm", "-r", "/cli-ns/papers")).ExitCode);
+        Assert.Equal(3, (await RunAsync("stat", "/cli-ns/papers")).ExitCode);
+
+        var nodes = await RunAsync("nodes", "--json");
+        var list = JsonSerializer.Deserialize<List<NodeInfo>>(nodes.Stdout, DfsJson.Options)!;
+        Assert.Contains(list, n => n.Name == "node-1" && n.State == NodeStates.Live);
+
+        // Refused as a bad path, by the CLI (2) or the gateway (7), never created.
+        Assert.Contains((await RunAsync("mkdir", "/cli-ns/bad\u0001name")).ExitCode, new[] { 2, 7 });
+    }
+
+    [Fact]
+    public async Task Get_of_a_corrupted_file_fails_clearly_and_leaves_no_partial_file()
+    {
+        var data = TestData.Random(300_000, 51);
+        await cluster.Gateway.PutFileAsync("/cli/corrupt.bin", new MemoryStream(data), ct: Ct);
+        var chunk = (await cluster.Gateway.StatAsync("/cli/corrupt.bin", Ct)).Chunks.Single();
+        var file = Path.Combine(cluster.App.GetResource(chunk.Replicas[0].NodeName).DataDir!, "chunks", chunk.Id[..2], chunk.Id[2..4], chunk.Id);
+        var original = await File.ReadAllBytesAsync(file, Ct);
+        try
+        {
+            var bad = (byte[])original.Clone();
+            bad[5] ^= 0xFF;
+            await File.WriteAllBytesAsync(file, bad, Ct);
+            var get = await RunAsync("get", "/cli/corrupt.bin", Path.Combine(_local.FullName, "corrupt.bin"));
+            Assert.NotEqual(0, get.ExitCode);
+            Assert.Contains("dfs:", get.Stderr);
+            Assert.Empty(Directory.GetFileSystemEntries(_local.FullName));
+        }
+        finally
+        {
+            await File.WriteAllBytesAsync(file, original, Ct);
+        }
+    }
+
+    [Fact]
+    public async Task The_shell_runs_commands_with_relative_paths_from_piped_input()
+    {
+        var local = Path.Combine(_local.FullName, "in-shell.txt");
+        await File.WriteAllTextAsync(local, "shell bytes", Ct);
+        var script = $"""
+            mkdir -p /shell/work
+            cd /shell/work
+            pwd
+            put "{local}" in-shell.txt
+            ls
+            help
+            help put
+            history
+            exit
+            """;
+        var shell = await RunAsync(script, "shell");
+        Assert.Equal(0, shell.ExitCode);
+        Assert.Contains("/shell/work", shell.Stdout);
+        Assert.Contains("in-shell.txt", shell.Stdout);
+        Assert.Contains("mkdir", shell.Stdout);
+        await using var download = await cluster.Gateway.GetFileAsync("/shell/work/in-shell.txt", ct: Ct);
+        Assert.Equal("shell bytes", await new StreamReader(download.Content).ReadToEndAsync(Ct));
+    }
+
+    private Task<CliRun> RunAsync(params string[] args) => RunAsync(null, args);
+
+    private async Task<CliRun> RunAsync(string? stdin, params string[] args)
+    {
+        var cli = typeof(CliEndToEndTests).Assembly.GetCustomAttribute<CliPathAttribute>()!.Path;
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            WorkingDirectory = _local.FullName,
+        };
+        start.ArgumentList.Add(cli);
+        start.ArgumentList.Add("--gateway");
+        start.ArgumentList.Add(cluster.App.GetEndpoint("gateway").ToString());
+        foreach (var a in args) start.ArgumentList.Add(a);
+        start.Environment["DFS_STATE_DIR"] = _local.FullName + "/no-state";
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync(Ct);
+        var stderr = process.StandardError.ReadToEndAsync(Ct);
+        if (stdin is not null) await process.StandardInput.WriteAsync(stdin);
+        process.StandardInput.Close();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        timeout.CancelAfter(TimeSpan.FromMinutes(5));
+        try { await process.WaitForExitAsync(timeout.Token); }
+        catch (OperationCanceledException) { process.Kill(entireProcessTree: true); throw; }
+        return new CliRun(process.ExitCode, await stdout, await stderr);
+    }
+
+    private static async Task<string> Sha256FileAsync(string path)
+    {
+        await using var file = File.OpenRead(path);
+        return Convert.ToHexStringLower(await SHA256.HashDataAsync(file));
+    }
+
+    private sealed record CliRun(int ExitCode, string Stdout, string Stderr);
+}
