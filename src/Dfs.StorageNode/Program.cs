@@ -1,7 +1,8 @@
 using Dfs.ServiceDefaults;
 using Dfs.StorageNode.Hosting;
 
-var builder = WebApplication.CreateBuilder(args);
+// Content root = the app's folder, so appsettings.json is found whatever the working directory of the launcher.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.AddServiceDefaults();
 builder.AddStorageNode();
 
@@ -10,6 +11,6 @@ app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.MapDefaultEndpoints();
 app.MapStorageNode();
-app.Run();
+await app.RunAsync();
 
 public partial class Program;

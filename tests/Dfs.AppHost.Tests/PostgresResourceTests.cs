@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using Dfs.AppHost.Hosting;
 using Dfs.AppHost.Model;
+using System.Net;
+using System.Net.Sockets;
 using Dfs.AppHost.Processes;
 using Dfs.AppHost.Resources;
 using Dfs.AppHost.Testing;
@@ -112,7 +114,7 @@ public sealed class PostgresResourceTests
         var socketDir = Path.Combine(app.StateDirectory, "postgres", "sock");
 
         // What an AppHost killed with SIGKILL leaves behind: a postmaster nobody supervises.
-        using var stale = StartPostmaster(dataDir, socketDir, Ports.GetFreePort());
+        using var stale = StartPostmaster(dataDir, socketDir, FreePort());
         await Procs.EventuallyAsync(() => File.Exists(Path.Combine(dataDir, "postmaster.pid")), TimeSpan.FromSeconds(10), "the stale postmaster");
         Assert.False(stale.HasExited);
 
@@ -122,6 +124,13 @@ public sealed class PostgresResourceTests
         Assert.Equal(ResourceState.Running, app.GetResource("postgres").State);
         Assert.Equal("dfs", await ScalarAsync(app.GetConnectionString("metadata")!, "SELECT current_database()"));
         NpgsqlConnection.ClearAllPools();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static Process StartPostmaster(string dataDir, string socketDir, int port)

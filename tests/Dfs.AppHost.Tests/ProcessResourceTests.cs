@@ -189,6 +189,22 @@ public sealed class ProcessResourceTests
     }
 
     [Fact]
+    public async Task A_crash_report_keeps_the_line_that_heads_a_long_stack_trace()
+    {
+        var builder = Empty();
+        builder.AddExecutable("dotnetish", "/bin/bash", "-c",
+            "echo starting; echo 'Unhandled exception. System.InvalidOperationException: bad settings'; for i in $(seq 1 40); do echo \"   at Frame$i()\"; done; exit 134");
+        await using var app = builder.Build();
+
+        var e = await Assert.ThrowsAsync<ResourceStartException>(() => app.StartAsync(Ct));
+
+        Assert.Contains("Unhandled exception. System.InvalidOperationException: bad settings", e.Message);
+        Assert.Contains("at Frame40()", e.Message);
+        Assert.DoesNotContain("at Frame20()", e.Message);
+        Assert.DoesNotContain("starting", e.Message);
+    }
+
+    [Fact]
     public async Task A_resource_that_never_becomes_healthy_times_out_with_its_last_lines_and_is_killed()
     {
         var builder = Empty(o => o.StartTimeout = TimeSpan.FromSeconds(2));
@@ -285,12 +301,12 @@ public sealed class ProcessResourceTests
     public async Task A_cycle_is_refused()
     {
         var builder = Empty();
+        await using var app = builder.Build();
         var a = builder.AddExecutable("a", "/bin/sleep", "1000");
         var b = builder.AddExecutable("b", "/bin/sleep", "1000").WaitFor(a);
-        a.WaitFor(b);
-        await using var app = builder.Build();
 
-        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => app.StartAsync(Ct));
-        Assert.Contains("cycle", e.Message);
+        Assert.Contains("cycle", Assert.Throws<InvalidOperationException>(() => a.WaitFor(b)).Message);
+        Assert.Throws<InvalidOperationException>(() => a.WaitFor(a));
+        Assert.Empty(a.Dependencies);
     }
 }

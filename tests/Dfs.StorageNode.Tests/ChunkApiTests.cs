@@ -186,22 +186,44 @@ public sealed class ChunkApiTests : IAsyncLifetime
     [Fact]
     public async Task Concurrent_puts_of_one_chunk_store_it_once()
     {
-        var (id, bytes) = TestChunks.Random(1 << 20);
-
-        var statuses = await Task.WhenAll(Enumerable.Range(0, 16).Select(async _ =>
+        // Several rounds: the race between two writers finishing at the same moment is narrow.
+        var ids = new List<string>();
+        long used = 0;
+        for (var round = 0; round < 5; round++)
         {
-            using var response = await _node.Http.PutAsync($"chunks/{id}", TestChunks.Content(bytes), Ct);
-            return response.StatusCode;
-        }));
+            var (id, bytes) = TestChunks.Random(256 * 1024);
+            var statuses = await Task.WhenAll(Enumerable.Range(0, 16).Select(async _ =>
+            {
+                using var response = await _node.Http.PutAsync($"chunks/{id}", TestChunks.Content(bytes), Ct);
+                return response.StatusCode;
+            }));
 
-        Assert.All(statuses, s => Assert.Contains(s, new[] { HttpStatusCode.Created, HttpStatusCode.OK }));
-        Assert.Equal(1, statuses.Count(s => s == HttpStatusCode.Created));
+            Assert.All(statuses, s => Assert.Contains(s, new[] { HttpStatusCode.Created, HttpStatusCode.OK }));
+            Assert.Equal(1, statuses.Count(s => s == HttpStatusCode.Created));
+            var buffer = new byte[bytes.Length];
+            await _node.Client.ReadChunkAsync(_node.Url, id, buffer, Ct);
+            Assert.Equal(bytes, buffer);
+            ids.Add(id);
+            used += bytes.Length;
+        }
+
         var status = await _node.Client.GetStatusAsync(_node.Url, Ct);
-        Assert.Equal(1, status.Usage.ChunkCount);
-        Assert.Equal(bytes.Length, status.Usage.UsedBytes);
-        Assert.Equal([Path.Combine(_node.ChunksDir, id[..2], id[2..4], id)], _node.StoredFiles());
-        var buffer = new byte[bytes.Length];
-        await _node.Client.ReadChunkAsync(_node.Url, id, buffer, Ct);
-        Assert.Equal(bytes, buffer);
+        Assert.Equal(5, status.Usage.ChunkCount);
+        Assert.Equal(used, status.Usage.UsedBytes);
+        Assert.Equal(ids.Select(id => Path.Combine(_node.ChunksDir, id[..2], id[2..4], id)).Order(), _node.StoredFiles().Order());
+    }
+
+    [Fact]
+    public async Task Concurrent_deletes_of_one_chunk_delete_it_once()
+    {
+        var (id, bytes) = TestChunks.Random(1000);
+        await _node.Client.PutChunkAsync(_node.Url, id, bytes, Ct);
+
+        var deleted = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => _node.Client.DeleteChunkAsync(_node.Url, id, Ct)));
+
+        Assert.Equal(1, deleted.Count(d => d));
+        var status = await _node.Client.GetStatusAsync(_node.Url, Ct);
+        Assert.Equal((0, 0), (status.Usage.ChunkCount, status.Usage.UsedBytes));
+        Assert.Empty(_node.StoredFiles());
     }
 }

@@ -120,8 +120,11 @@ public sealed class InventoryAndStatusTests
     public async Task Two_nodes_cannot_share_a_data_folder()
     {
         await using var node = NodeHost.Start();
-        var error = Assert.ThrowsAny<Exception>(() => NodeHost.Start(dataDir: node.DataDir));
-        Assert.Contains("in use by another storage node", error.ToString());
+        using var second = NodeProcess.Start(new Dictionary<string, string> { ["Dfs__StorageNode__DataDir"] = node.DataDir.Path });
+
+        Assert.True(await second.WaitForExitAsync(TimeSpan.FromSeconds(60), Ct), second.Output);
+        Assert.NotEqual(0, second.ExitCode);
+        Assert.Contains("in use by another storage node", second.Output);
         // The first node is unaffected.
         Assert.Equal(HttpStatusCode.OK, (await node.Http.GetAsync("status", Ct)).StatusCode);
     }

@@ -1,24 +1,49 @@
 using System.Net;
+using System.Text.RegularExpressions;
 using Dfs.StorageNode.Tests.Infrastructure;
-using Microsoft.Extensions.Options;
 
 namespace Dfs.StorageNode.Tests;
 
-public sealed class StartupTests
+public sealed partial class StartupTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Theory]
-    [InlineData("Dfs:StorageNode:DataDir", "")]
-    [InlineData("Dfs:StorageNode:CapacityBytes", "0")]
-    [InlineData("Dfs:StorageNode:ReserveBytes", "-1")]
-    [InlineData("Dfs:StorageNode:MaxChunkBytes", "0")]
-    [InlineData("Dfs:StorageNode:AdvertisedUrl", "not a url")]
-    [InlineData("Dfs:Cluster:HeartbeatIntervalMs", "0")]
-    public void Invalid_options_stop_the_node_at_start(string key, string value)
+    [InlineData("Dfs__StorageNode__DataDir", "", "DataDir")]
+    [InlineData("Dfs__StorageNode__CapacityBytes", "0", "CapacityBytes")]
+    [InlineData("Dfs__StorageNode__ReserveBytes", "-1", "ReserveBytes")]
+    [InlineData("Dfs__StorageNode__MaxChunkBytes", "0", "MaxChunkBytes")]
+    [InlineData("Dfs__StorageNode__AdvertisedUrl", "not a url", "AdvertisedUrl")]
+    [InlineData("Dfs__Cluster__HeartbeatIntervalMs", "0", "HeartbeatIntervalMs")]
+    public async Task Invalid_options_stop_the_node_at_start(string key, string value, string named)
     {
-        var error = Assert.ThrowsAny<Exception>(() => NodeHost.Start(new Dictionary<string, string?> { [key] = value }));
-        Assert.True(error.GetBaseException() is OptionsValidationException, error.ToString());
+        using var dataDir = new TempDir();
+        using var node = NodeProcess.Start(new Dictionary<string, string>
+        {
+            ["Dfs__StorageNode__DataDir"] = dataDir.Path,
+            [key] = value,
+        });
+
+        Assert.True(await node.WaitForExitAsync(TimeSpan.FromSeconds(60), Ct), node.Output);
+        Assert.NotEqual(0, node.ExitCode);
+        Assert.Contains("OptionsValidationException", node.Output);
+        Assert.Contains(named, node.Output);
+    }
+
+    [Fact]
+    public async Task A_node_process_listens_where_ASPNETCORE_URLS_says_and_is_healthy_standalone()
+    {
+        using var dataDir = new TempDir();
+        using var node = NodeProcess.Start(new Dictionary<string, string> { ["Dfs__StorageNode__DataDir"] = dataDir.Path });
+
+        Uri? url = null;
+        Assert.True(await TestChunks.EventuallyAsync(() => (url = ListeningOn(node.Output)) is not null || node.HasExited, TimeSpan.FromSeconds(60)), node.Output);
+        Assert.NotNull(url);
+        using var http = new HttpClient { BaseAddress = url };
+
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("health", Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("alive", Ct)).StatusCode);
+        Assert.True(File.Exists(Path.Combine(dataDir.Path, "node-id")));
     }
 
     [Fact]
@@ -34,4 +59,10 @@ public sealed class StartupTests
         Assert.Equal("127.0.0.1", node.Url.Host);
         Assert.NotEqual(0, node.Url.Port);
     }
+
+    private static Uri? ListeningOn(string output) =>
+        ListeningRegex().Match(output) is { Success: true } match ? new Uri(match.Groups[1].Value) : null;
+
+    [GeneratedRegex(@"Now listening on: (http://127\.0\.0\.1:\d+)")]
+    private static partial Regex ListeningRegex();
 }

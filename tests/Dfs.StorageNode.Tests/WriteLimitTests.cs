@@ -24,6 +24,15 @@ public sealed class WriteLimitTests
         Assert.Equal(HttpStatusCode.InsufficientStorage, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         Assert.Empty(node.StoredFiles());
+
+        // A refused chunk of the gateway's usual size: the client reads the 507, again and again on the same client.
+        var (big, bigBytes) = TestChunks.Random(8 * 1024 * 1024);
+        for (var i = 0; i < 3; i++)
+        {
+            var error = await Assert.ThrowsAsync<StorageNodeException>(() => node.Client.PutChunkAsync(node.Url, big, bigBytes, Ct));
+            Assert.Equal(StorageFailureKind.Full, error.Kind);
+        }
+        Assert.Empty(node.StoredFiles());
     }
 
     [Fact]

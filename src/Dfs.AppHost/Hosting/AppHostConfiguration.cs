@@ -129,6 +129,7 @@ public static class AppHostConfiguration
             text.AppendLine(CultureInfo.InvariantCulture, $"  {s.Name,-22} {s.Setting,-22} {EnvironmentPrefix}{ScreamingSnake(s.Setting)}");
         text.AppendLine("Settings only: StartTimeout and StopGracePeriod (hh:mm:ss), ResourceEnvironment:RESOURCE:VARIABLE (extra");
         text.AppendLine("environment for one resource, e.g. Dfs__AppHost__ResourceEnvironment__gateway__Logging__LogLevel__Default=Debug).");
+        text.AppendLine("DFS_APPHOST_VERBOSE=1 logs every state change; each resource's output is in STATE_DIR/logs/NAME.log.");
         text.AppendLine();
         text.AppendLine("Exit codes: 0 stopped normally, 1 a resource failed to start, 2 invalid options.");
         return text.ToString();

@@ -90,7 +90,7 @@ public sealed class DfsApplication : IAsyncDisposable
         var resource = Get(name);
         var reached = await resource.WaitForAsync(s => s.State is ResourceState.Running or ResourceState.Failed, ct);
         if (reached.State == ResourceState.Failed)
-            throw new ResourceStartException(name, ResourceStartException.WithOutput($"{name} failed to start (exit code {reached.ExitCode}).", resource.RecentOutput(20)));
+            throw new ResourceStartException(name, ResourceStartException.WithOutput($"{name} failed to start (exit code {reached.ExitCode}).", resource.FailureOutput()));
     }
 
     /// <summary>Completes when the resource is (or passes through) <paramref name="state"/>.</summary>

@@ -109,6 +109,7 @@ public sealed class DfsApplicationBuilder
         node.WithReference(gateway)
             .WithEnvironment("Dfs__StorageNode__Name", name)
             .WithEnvironment("Dfs__StorageNode__DataDir", () => node.DataDirectory)
+            .WithEnvironment("Dfs__StorageNode__AdvertisedUrl", () => node.Url?.ToString().TrimEnd('/'))
             .WithEnvironment("Dfs__Cluster__HeartbeatIntervalMs", Options.HeartbeatIntervalMs)
             .WithEnvironment("Dfs__Cluster__Secret", ClusterSecret);
         return AddResource(node);

@@ -75,6 +75,26 @@ public abstract partial class ProcessResource
 
     public IReadOnlyList<string> RecentOutput(int lines = 50) => _output?.Tail(lines) ?? [];
 
+    /// <summary>
+    /// The last 20 lines; when they are the middle of a stack trace, preceded by the line that heads it
+    /// (a .NET crash ends in a long trace, and its first line is the one that explains it).
+    /// </summary>
+    public IReadOnlyList<string> FailureOutput()
+    {
+        const int tail = 20;
+        var recent = RecentOutput(300);
+        var first = Math.Max(0, recent.Count - tail);
+        var last = recent.Skip(first).ToList();
+        if (first == 0 || !IsStackTraceLine(recent[first])) return last;
+        var header = first - 1;
+        while (header > 0 && IsStackTraceLine(recent[header])) header--;
+        if (header < first - 1) last.InsertRange(0, [recent[header], "  ..."]);
+        else last.Insert(0, recent[header]);
+        return last;
+
+        static bool IsStackTraceLine(string line) => line.Length > 0 && (char.IsWhiteSpace(line[0]) || line.StartsWith("---", StringComparison.Ordinal));
+    }
+
     public ResourceSnapshot Snapshot()
     {
         lock (_gate) return SnapshotLocked();
@@ -90,9 +110,12 @@ public abstract partial class ProcessResource
 
     internal void AddDependency(ProcessResource dependency)
     {
-        if (dependency == this) throw new ArgumentException($"'{Name}' cannot wait for itself.");
+        if (dependency.DependsOn(this))
+            throw new InvalidOperationException($"'{Name}' cannot wait for '{dependency.Name}': that would make a cycle.");
         if (!_dependencies.Contains(dependency)) _dependencies.Add(dependency);
     }
+
+    private bool DependsOn(ProcessResource other) => this == other || _dependencies.Any(d => d.DependsOn(other));
 
     internal void AddEnvironment(string name, Func<string?> value) => _environment.Add(new(name, value));
 
@@ -168,7 +191,7 @@ public abstract partial class ProcessResource
                 {
                     Output.Append($"[apphost] {Name} could not be started: {ex.Message}");
                     SetState(ResourceState.Failed);
-                    throw new ResourceStartException(Name, ResourceStartException.WithOutput($"{Name} could not be started: {ex.Message}", Output.Tail(20)), ex);
+                    throw new ResourceStartException(Name, ResourceStartException.WithOutput($"{Name} could not be started: {ex.Message}", FailureOutput()), ex);
                 }
                 _supervisor = Task.Run(() => SuperviseAsync(process, runCts.Token), CancellationToken.None);
             }
@@ -189,7 +212,7 @@ public abstract partial class ProcessResource
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
             var stayed = State;
-            var lines = Output.Tail(20);
+            var lines = FailureOutput();
             Output.Append($"[apphost] {Name} did not become healthy within {timeout.TotalSeconds:0.#} s; killing it");
             await StopCoreAsync(kill: true, finalState: ResourceState.Failed);
             throw new ResourceStartException(Name, ResourceStartException.WithOutput(
@@ -202,7 +225,7 @@ public abstract partial class ProcessResource
                 return;
             case ResourceState.Failed:
                 throw new ResourceStartException(Name, ResourceStartException.WithOutput(
-                    $"{Name} exited with code {reached.ExitCode} before it became healthy.", Output.Tail(20)));
+                    $"{Name} exited with code {reached.ExitCode} before it became healthy.", FailureOutput()));
             default:
                 throw new ResourceStartException(Name, $"{Name} was stopped while it was starting.");
         }
@@ -277,7 +300,9 @@ public abstract partial class ProcessResource
             {
                 Pid = null;
                 if (process is { HasExited: true } && wasAlive) ExitCode = process.Exited.Result;
+                if (_current == process) _current = null;
             }
+            process?.Dispose();
             if (State is not ResourceState.NotStarted && !(State is ResourceState.Failed && finalState is null))
                 SetState(finalState ?? (kill ? ResourceState.Exited : ResourceState.Stopped));
             if (process is not null || State is not ResourceState.NotStarted)
@@ -305,7 +330,7 @@ public abstract partial class ProcessResource
             {
                 throw new ResourceStartException(Name, ResourceStartException.WithOutput(
                     $"{Name} waited {timeout.TotalSeconds:0.#} s for {dependency.Name} to become healthy; {dependency.Name} is {dependency.State}.",
-                    dependency.RecentOutput(20)));
+                    dependency.FailureOutput()));
             }
             if (reached.State == ResourceState.Failed)
                 throw new ResourceStartException(Name, $"{Name} was not started because {dependency.Name}, which it waits for, failed to start.");
@@ -363,6 +388,9 @@ public abstract partial class ProcessResource
                 ExitCode = code;
                 Pid = null;
                 failedToStart = _awaitingFirstHealthy;
+                // Its pid may be reused by anyone from now on: never signal it again.
+                _current = null;
+                process.Dispose();
             }
             Output.Append($"[apphost] {Name} exited with code {code}");
             if (failedToStart)

@@ -34,9 +34,11 @@ public static class ChunkEndpoints
         activity?.SetTag("dfs.chunk.id", id);
 
         var max = options.Value.MaxChunkBytes;
-        // Kestrel's own limit (30 MB by default) would otherwise apply instead of ours.
+        // The store enforces MaxChunkBytes while streaming. Kestrel's own limit (30 MB by default) is lifted, not
+        // lowered to ours: past its limit Kestrel drops the connection instead of draining the rest of a refused
+        // body (a time-limited drain), and the client may then never read our 413/507.
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
-            limit.MaxRequestBodySize = max;
+            limit.MaxRequestBodySize = null;
 
         PutChunkOutcome outcome;
         try

@@ -35,6 +35,8 @@ public sealed class ChunkStore(
     private const int MinBufferSize = 64 * 1024;
     private const int MaxBufferSize = 1024 * 1024;
 
+    private readonly Lock[] _commitLocks = Enumerable.Range(0, 64).Select(_ => new Lock()).ToArray();
+
     private long MaxChunkBytes => options.Value.MaxChunkBytes;
 
     /// <summary>Creates the folders, deletes leftovers of interrupted writes and counts the chunks.</summary>
@@ -114,18 +116,15 @@ public sealed class ChunkStore(
             }
 
             Directory.CreateDirectory(Path.GetDirectoryName(finalPath)!);
-            try
+            // .NET's File.Move(overwrite: false) checks, then renames: two concurrent PUTs of one id could both
+            // "win". The data folder is locked to this process, so an in-process lock per id makes it exact.
+            lock (CommitLock(id))
             {
-                // No overwrite: atomic on the same file system, and it fails if a concurrent PUT got there first.
+                if (File.Exists(finalPath)) return PutChunkOutcome.AlreadyExists;
                 File.Move(tempPath, finalPath, overwrite: false);
                 moved = true;
+                usage.ChunkAdded(total);
             }
-            catch (IOException) when (File.Exists(finalPath))
-            {
-                return PutChunkOutcome.AlreadyExists;
-            }
-
-            usage.ChunkAdded(total);
             metrics.ChunkWritten(total);
             return PutChunkOutcome.Created;
         }
@@ -171,19 +170,23 @@ public sealed class ChunkStore(
     /// <summary>True when this call deleted the chunk.</summary>
     public bool Delete(string id)
     {
-        // Moving it out first makes exactly one of several concurrent deletes the owner of the accounting.
+        // Moved out under the lock, then deleted outside it: readers that have it open keep reading.
         var doomed = Path.Combine(directory.Temp, $"{id}.{Guid.NewGuid():N}.deleting");
-        try
+        long size;
+        lock (CommitLock(id))
         {
-            File.Move(ChunkPath(id), doomed, overwrite: false);
+            try
+            {
+                File.Move(ChunkPath(id), doomed, overwrite: false);
+            }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+            {
+                return false;
+            }
+            size = new FileInfo(doomed).Length;
+            usage.ChunkRemoved(size);
         }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            return false;
-        }
-        var size = new FileInfo(doomed).Length;
         File.Delete(doomed);
-        usage.ChunkRemoved(size);
         return true;
     }
 
@@ -219,6 +222,9 @@ public sealed class ChunkStore(
         }
         return new ChunkInventoryPage(page, null);
     }
+
+    /// <summary>Guards placing and removing a chunk file; striped by id (ids are uniformly random hex).</summary>
+    private Lock CommitLock(string id) => _commitLocks[Convert.ToInt32(id[..2], 16) % _commitLocks.Length];
 
     private static IEnumerable<DirectoryInfo> SortedSubdirectories(string path) =>
         new DirectoryInfo(path).EnumerateDirectories()

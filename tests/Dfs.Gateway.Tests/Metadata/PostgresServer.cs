@@ -1,7 +1,53 @@
+using Dfs.AppHost.Hosting;
+using Dfs.AppHost.Testing;
+
+[assembly: AssemblyFixture(typeof(Dfs.Gateway.Tests.Metadata.PostgresServer))]
+
 namespace Dfs.Gateway.Tests.Metadata;
 
-/// <summary>One real PostgreSQL server for this test run, started through the AppHost's own resource.</summary>
-public static class PostgresServer
+/// <summary>
+/// One real PostgreSQL server for this test assembly, run by the AppHost's own resource (the same
+/// code that runs it for a cluster); started on first use, stopped when the assembly's tests end.
+/// </summary>
+public sealed class PostgresServer : IAsyncDisposable
 {
-    public static Task<(string ConnectionString, int Port)> GetAsync() => throw new NotImplementedException();
+    private static PostgresServer? _instance;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private DfsApplication? _app;
+    private string? _connectionString;
+
+    public PostgresServer() => _instance = this;
+
+    public string ConnectionString => _connectionString ?? throw new InvalidOperationException("not started");
+
+    public static async Task<PostgresServer> GetAsync()
+    {
+        var server = _instance ?? throw new InvalidOperationException("The PostgresServer assembly fixture was not created.");
+        await server.EnsureStartedAsync();
+        return server;
+    }
+
+    private async Task EnsureStartedAsync()
+    {
+        await _gate.WaitAsync();
+        try
+        {
+            if (_app is not null) return;
+            var builder = DfsTestingBuilder.CreateEmpty(o => o.Profile = "local");
+            builder.AddPostgres();
+            var app = builder.Build();
+            await app.StartAsync();
+            _app = app;
+            _connectionString = app.GetConnectionString("metadata") ?? throw new InvalidOperationException("no metadata connection string");
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_app is not null) await _app.DisposeAsync();
+    }
 }

@@ -1,0 +1,133 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Dfs.AppHost.Model;
+using Dfs.AppHost.Testing;
+using Dfs.AppHost.Tests.Support;
+using Dfs.Contracts.Api;
+using Dfs.Contracts.Clients;
+using Dfs.Contracts.Cluster;
+
+namespace Dfs.AppHost.Tests;
+
+/// <summary>The real cluster: gateway and storage nodes as built services. Needs Dfs.Gateway and Dfs.StorageNode built.</summary>
+[Trait("Category", "Cluster")]
+public sealed class ClusterTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static async Task<IReadOnlyList<NodeInfo>> NodesAsync(HttpClient gateway) =>
+        (await gateway.GetFromJsonAsync<List<NodeInfo>>(ApiRoutes.Nodes, DfsJson.Options, Ct))!;
+
+    [Theory]
+    [InlineData(Profiles.Local)]
+    [InlineData(Profiles.Embedded)]
+    public async Task A_cluster_starts_publishes_cluster_json_grows_and_leaves_nothing_behind(string profile)
+    {
+        await using var app = DfsTestingBuilder.Create(o =>
+        {
+            o.Profile = profile;
+            o.Nodes = 2;
+            o.ReplicationFactor = 2;
+            o.HeartbeatIntervalMs = 500;
+            o.NodeDeadAfterMs = 8000;
+        }, TestLogging.Factory()).Build();
+        await app.StartAsync(Ct);
+
+        string[] expected = profile == Profiles.Local ? ["postgres", "gateway", "node-1", "node-2"] : ["gateway", "node-1", "node-2"];
+        using (var json = JsonDocument.Parse(await File.ReadAllTextAsync(app.ClusterFilePath, Ct)))
+        {
+            var root = json.RootElement;
+            Assert.Equal(profile, root.GetProperty("profile").GetString());
+            Assert.Equal(app.GatewayUrl!.ToString().TrimEnd('/'), root.GetProperty("gateway").GetString());
+            Assert.True(root.TryGetProperty("dashboard", out _));
+            var resources = root.GetProperty("resources").EnumerateArray().ToList();
+            Assert.Equal(expected, resources.Select(r => r.GetProperty("name").GetString()));
+            foreach (var r in resources)
+            {
+                var name = r.GetProperty("name").GetString()!;
+                var kind = r.GetProperty("kind").GetString();
+                Assert.Equal(name.StartsWith("node-", StringComparison.Ordinal) ? ResourceKinds.StorageNode : name, kind);
+                Assert.True(Procs.IsAlive(r.GetProperty("pid").GetInt32()));
+                Assert.StartsWith(name == "postgres" ? "tcp://127.0.0.1:" : "http://127.0.0.1:", r.GetProperty("url").GetString());
+                Assert.Equal("running", r.GetProperty("state").GetString());
+            }
+        }
+        if (profile == Profiles.Embedded)
+            Assert.StartsWith("Data Source=", app.GetConnectionString(ResourceNames.MetadataConnection));
+        else
+            Assert.StartsWith("Host=127.0.0.1;", app.GetConnectionString(ResourceNames.MetadataConnection));
+
+        using var gateway = app.CreateHttpClient("gateway");
+        Assert.Equal(HttpStatusCode.OK, (await gateway.GetAsync("/health", Ct)).StatusCode);
+        Assert.Equal(["node-1", "node-2"], (await NodesAsync(gateway)).Select(n => n.Name).Order());
+
+        var added = await app.AddStorageNodeAsync(Ct);
+
+        Assert.Equal("node-3", added);
+        Assert.Equal(ResourceState.Running, app.GetResource("node-3").State);
+        Assert.Equal(Path.Combine(app.StateDirectory, "node-3"), app.GetResource("node-3").DataDir);
+        Assert.Contains(await NodesAsync(gateway), n => n.Name == "node-3" && n.Url == app.GetEndpoint("node-3").ToString().TrimEnd('/'));
+        Assert.Contains(ClusterFile.TryRead(app.StateDirectory)!.Resources, r => r.Name == "node-3" && r.State == "running");
+
+        var everything = app.Resources.SelectMany(r => Procs.WithDescendants(r.Pid!.Value)).ToList();
+        await app.DisposeAsync();
+        await Procs.AssertAllGoneAsync(everything);
+    }
+
+    [Fact]
+    public async Task A_killed_node_comes_back_on_the_same_url()
+    {
+        await using var app = DfsTestingBuilder.Create(o =>
+        {
+            o.Profile = Profiles.Embedded;
+            o.Nodes = 2;
+            o.HeartbeatIntervalMs = 500;
+            o.NodeDeadAfterMs = 8000;
+        }, TestLogging.Factory()).Build();
+        await app.StartAsync(Ct);
+        var url = app.GetEndpoint("node-2");
+
+        await app.KillResourceAsync("node-2", Ct);
+        Assert.Equal(ResourceState.Exited, app.GetResource("node-2").State);
+        using var gateway = app.CreateHttpClient("gateway");
+        await Procs.EventuallyAsync(() => NodesAsync(gateway).Result.Single(n => n.Name == "node-2").State == NodeStates.Dead,
+            TimeSpan.FromSeconds(20), "the gateway to declare node-2 dead");
+
+        await app.StartResourceAsync("node-2", Ct);
+
+        Assert.Equal(url, app.GetEndpoint("node-2"));
+        await Procs.EventuallyAsync(() => NodesAsync(gateway).Result.Single(n => n.Name == "node-2").State == NodeStates.Live,
+            TimeSpan.FromSeconds(15), "node-2 to be live again");
+    }
+
+    [Fact]
+    public async Task The_exe_writes_cluster_json_and_stops_everything_on_SIGTERM()
+    {
+        var stateDir = Path.Combine(Path.GetTempPath(), "dfs-exe-" + Guid.NewGuid().ToString("N")[..8]);
+        try
+        {
+            await using var exe = AppHostExe.Start("--state-dir", stateDir, "--nodes", "1", "--profile", "embedded");
+            await Procs.EventuallyAsync(() => File.Exists(Path.Combine(stateDir, ClusterFile.FileName)) || exe.HasExited,
+                TimeSpan.FromSeconds(90), "cluster.json");
+            Assert.False(exe.HasExited, exe.Stdout + exe.Stderr);
+            var cluster = ClusterFile.TryRead(stateDir)!;
+            Assert.Equal("embedded", cluster.Profile);
+            Assert.Equal(["gateway", "node-1"], cluster.Resources.Select(r => r.Name));
+            await Procs.EventuallyAsync(() => exe.Stdout.Contains("Dfs gateway: " + cluster.Gateway, StringComparison.Ordinal), TimeSpan.FromSeconds(5), "the gateway line");
+            var children = Procs.WithDescendants(exe.Pid).Where(p => p != exe.Pid).ToList();
+            Assert.Contains(cluster.Resources[0].Pid!.Value, children);
+
+            Procs.Signal(exe.Pid, "TERM");
+
+            Assert.True(await exe.WaitForExitAsync(TimeSpan.FromSeconds(10)), "the AppHost exits within 10 s of SIGTERM");
+            Assert.Equal(0, exe.ExitCode);
+            await Procs.AssertAllGoneAsync(children, TimeSpan.FromSeconds(1));
+            Assert.False(File.Exists(Path.Combine(stateDir, ClusterFile.FileName)));
+        }
+        finally
+        {
+            if (Directory.Exists(stateDir)) Directory.Delete(stateDir, recursive: true);
+        }
+    }
+}

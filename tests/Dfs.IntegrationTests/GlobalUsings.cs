@@ -1,0 +1,2 @@
+global using Dfs.AppHost.Hosting;
+global using Dfs.AppHost.Model;
