@@ -126,6 +126,62 @@ public sealed class PostgresResourceTests
         NpgsqlConnection.ClearAllPools();
     }
 
+    [Fact]
+    public async Task As_root_a_state_folder_with_mode_700_is_opened_for_the_postgres_user_to_pass()
+    {
+        Assert.SkipUnless(Environment.IsPrivilegedProcess, "only root runs PostgreSQL as another user");
+        var stateDir = Directory.CreateTempSubdirectory("dfs-pg-700-").FullName; // mode 700
+        try
+        {
+            await using (var app = PostgresOnly(stateDir).Build())
+            {
+                await app.StartAsync(Ct);
+                var data = new DirectoryInfo(Path.Combine(stateDir, "postgres", "data"));
+                Assert.Null(data.LinkTarget);
+                Assert.True(File.Exists(Path.Combine(data.FullName, "PG_VERSION")));
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.OtherExecute,
+                    File.GetUnixFileMode(stateDir));
+            }
+        }
+        finally
+        {
+            Directory.Delete(stateDir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task As_root_a_state_folder_the_postgres_user_cannot_reach_gets_its_cluster_relocated()
+    {
+        Assert.SkipUnless(Environment.IsPrivilegedProcess, "only root runs PostgreSQL as another user");
+        // Like ~/.local/share/dfs under /root (mode 700): a parent folder, not ours to open, blocks the way.
+        var blocked = Directory.CreateTempSubdirectory("dfs-pg-blocked-").FullName;
+        var stateDir = Path.Combine(blocked, "state");
+        try
+        {
+            var builder = PostgresOnly(stateDir);
+            builder.DeleteStateDirectoryOnDispose = true;
+            string relocated;
+            await using (var app = builder.Build())
+            {
+                await app.StartAsync(Ct);
+                relocated = ((PostgresResource)app.Resources.Single()).RelocatedDirectory!;
+                Assert.NotNull(relocated);
+                Assert.False(relocated.StartsWith(blocked, StringComparison.Ordinal));
+                Assert.Equal(Path.Combine(relocated, "data"), new DirectoryInfo(Path.Combine(stateDir, "postgres", "data")).LinkTarget);
+                var cs = app.GetConnectionString("metadata")!;
+                await ScalarAsync(cs, "CREATE TABLE relocated (x int)");
+                NpgsqlConnection.ClearAllPools();
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(blocked));
+            }
+            Assert.False(Directory.Exists(stateDir));
+            Assert.False(Directory.Exists(relocated), "a temporary state folder takes its relocated cluster along");
+        }
+        finally
+        {
+            Directory.Delete(blocked, recursive: true);
+        }
+    }
+
     private static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);

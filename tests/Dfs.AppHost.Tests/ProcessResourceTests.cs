@@ -97,6 +97,8 @@ public sealed class ProcessResourceTests
         Assert.Equal(ResourceState.Stopped, stopped.State);
         Assert.Null(stopped.Pid);
         Assert.Equal(0, stopped.RestartCount);
+        await app.KillResourceAsync("sleeper", Ct);
+        Assert.Equal(ResourceState.Stopped, app.GetResource("sleeper").State);
 
         await app.StartResourceAsync("sleeper", Ct);
 

@@ -266,16 +266,29 @@ public sealed class DfsApplication : IAsyncDisposable
 
     private void DeleteStateDirectory()
     {
+        foreach (var folder in Resources.SelectMany(r => r.ExternalPaths))
+        {
+            DeleteFolder(folder);
+            // The shared parent (…/dfs) goes too once no other cluster lives there.
+            try { Directory.Delete(Path.GetDirectoryName(folder)!); }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+        }
+        DeleteFolder(StateDirectory);
+    }
+
+    private void DeleteFolder(string folder)
+    {
         for (var attempt = 0; attempt < 5; attempt++)
         {
             try
             {
-                if (Directory.Exists(StateDirectory)) Directory.Delete(StateDirectory, recursive: true);
+                if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
                 return;
             }
             catch (IOException) { Thread.Sleep(200); }
             catch (UnauthorizedAccessException) { Thread.Sleep(200); }
         }
-        _logger.LogWarning("Could not delete {StateDirectory}", StateDirectory);
+        _logger.LogWarning("Could not delete {Folder}", folder);
     }
 }

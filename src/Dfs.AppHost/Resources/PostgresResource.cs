@@ -43,6 +43,11 @@ public sealed class PostgresResource : ProcessResource, IResourceWithConnectionS
     /// <summary>The cluster's data folder (under StateDir unless the postgres user cannot reach it there).</summary>
     public string DataPath => _dataDir ?? Path.Combine(DataDirectory, "data");
 
+    /// <summary>Set when the cluster lives outside StateDir because the postgres user cannot reach it there.</summary>
+    public string? RelocatedDirectory { get; private set; }
+
+    internal override IEnumerable<string> ExternalPaths => RelocatedDirectory is null ? [] : [RelocatedDirectory];
+
     public override Uri? Url => _port == 0 ? null : new Uri($"tcp://127.0.0.1:{_port.ToString(CultureInfo.InvariantCulture)}");
 
     public string? GetConnectionString() =>
@@ -149,6 +154,7 @@ public sealed class PostgresResource : ProcessResource, IResourceWithConnectionS
         if (RunsAsRoot)
         {
             await ChownAsync(root, recursive: true, ct);
+            GrantSearchOnStateDirectory();
             if (!await PostgresUserCanUseAsync(root, ct))
             {
                 // Typically StateDir under /root (mode 700): keep the cluster where the postgres user can reach it, linked from StateDir.
@@ -165,6 +171,7 @@ public sealed class PostgresResource : ProcessResource, IResourceWithConnectionS
                 if (link.LinkTarget is null) Directory.CreateSymbolicLink(dataDir, Path.Combine(real, "data"));
                 Output.Append($"[apphost] the postgres user cannot reach {root}; the cluster lives in {Path.Combine(real, "data")} (linked from {dataDir})");
                 dataDir = Path.Combine(real, "data");
+                RelocatedDirectory = real;
                 socketDir = TemporarySocketDir(hash);
                 _socketDirIsTemporary = true;
             }
@@ -179,6 +186,21 @@ public sealed class PostgresResource : ProcessResource, IResourceWithConnectionS
 
         _dataDir = dataDir;
         _socketDir = socketDir;
+    }
+
+    /// <summary>
+    /// A state folder made with mode 700 (Directory.CreateTempSubdirectory does) keeps the postgres user
+    /// out; search permission (o+x, not read) on our own folder is all it needs to reach its subfolder.
+    /// Parent folders are not ours to change: when one of them blocks, the cluster is relocated instead.
+    /// </summary>
+    private void GrantSearchOnStateDirectory()
+    {
+        if (OperatingSystem.IsWindows()) return;
+        var stateDir = Context.StateDirectory;
+        var mode = File.GetUnixFileMode(stateDir);
+        if (mode.HasFlag(UnixFileMode.OtherExecute)) return;
+        File.SetUnixFileMode(stateDir, mode | UnixFileMode.OtherExecute);
+        Output.Append($"[apphost] allowed the postgres user to pass through {stateDir} (o+x)");
     }
 
     private static string TemporarySocketDir(string hash) => Path.Combine("/tmp", "dfs-pg-" + hash);

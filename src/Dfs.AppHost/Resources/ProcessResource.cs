@@ -58,6 +58,9 @@ public abstract partial class ProcessResource
     /// <summary>Where the resource listens; null until its port is chosen (at its first start).</summary>
     public virtual Uri? Url => null;
 
+    /// <summary>Folders outside StateDir that belong to this resource (deleted with a temporary StateDir).</summary>
+    internal virtual IEnumerable<string> ExternalPaths => [];
+
     public DateTimeOffset? StartedAt { get; private set; }
 
     public int RestartCount { get; private set; }
@@ -303,8 +306,10 @@ public abstract partial class ProcessResource
                 if (_current == process) _current = null;
             }
             process?.Dispose();
-            if (State is not ResourceState.NotStarted && !(State is ResourceState.Failed && finalState is null))
-                SetState(finalState ?? (kill ? ResourceState.Exited : ResourceState.Stopped));
+            // Never started, already stopped or failed to start: that stays the truth unless a final state is forced.
+            var settled = !wasAlive && State is ResourceState.NotStarted or ResourceState.Stopped or ResourceState.Failed;
+            if (finalState is { } forced) SetState(forced);
+            else if (!settled) SetState(kill ? ResourceState.Exited : ResourceState.Stopped);
             if (process is not null || State is not ResourceState.NotStarted)
                 await OnStoppedAsync();
         }
