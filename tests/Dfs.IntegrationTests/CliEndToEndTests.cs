@@ -116,7 +116,7 @@ public sealed class CliEndToEndTests(ClusterFixture cluster) : IDisposable
             history
             exit
             """;
-        var shell = await RunAsync(script, "shell");
+        var shell = await RunWithInputAsync(script, "shell");
         Assert.Equal(0, shell.ExitCode);
         Assert.Contains("/shell/work", shell.Stdout);
         Assert.Contains("in-shell.txt", shell.Stdout);
@@ -125,9 +125,9 @@ public sealed class CliEndToEndTests(ClusterFixture cluster) : IDisposable
         Assert.Equal("shell bytes", await new StreamReader(download.Content).ReadToEndAsync(Ct));
     }
 
-    private Task<CliRun> RunAsync(params string[] args) => RunAsync(null, args);
+    private Task<CliRun> RunAsync(params string[] args) => RunWithInputAsync(null, args);
 
-    private async Task<CliRun> RunAsync(string? stdin, params string[] args)
+    private async Task<CliRun> RunWithInputAsync(string? stdin, params string[] args)
     {
         var cli = typeof(CliEndToEndTests).Assembly.GetCustomAttribute<CliPathAttribute>()!.Path;
         var start = new ProcessStartInfo("dotnet")

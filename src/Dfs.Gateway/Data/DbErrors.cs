@@ -12,13 +12,17 @@ internal static class DbErrors
         _ => false,
     };
 
-    /// <summary>Lost a race that a retry of the whole unit of work resolves.</summary>
-    public static bool IsRetryable(Exception e) => e switch
+    /// <summary>Lost a race that a retry of the whole unit of work resolves (looks through EF's wrappers).</summary>
+    public static bool IsRetryable(Exception e)
     {
-        DbUpdateConcurrencyException => true,
-        DbUpdateException u => IsUniqueViolation(u) || IsTransientConflict(u.InnerException),
-        _ => IsTransientConflict(e) || IsTransientConflict(e.InnerException),
-    };
+        for (Exception? current = e; current is not null; current = current.InnerException)
+        {
+            if (current is DbUpdateConcurrencyException) return true;
+            if (current is DbUpdateException u && IsUniqueViolation(u)) return true;
+            if (IsTransientConflict(current)) return true;
+        }
+        return false;
+    }
 
     /// <summary>PostgreSQL serialization failures and deadlocks, SQLite busy/locked: the transaction may simply be run again.</summary>
     private static bool IsTransientConflict(Exception? e) => e switch

@@ -16,7 +16,7 @@ namespace Dfs.Gateway.Namespace;
 /// </summary>
 public sealed class NamespaceService(MetadataDbContext db, NodeRegistry nodes, TimeProvider clock)
 {
-    private const int MaxAttempts = 12;
+    private const int MaxAttempts = 40;
 
     internal MetadataDbContext Db => db;
     internal DateTime Now => clock.GetUtcNow().UtcDateTime;
@@ -181,18 +181,18 @@ public sealed class NamespaceService(MetadataDbContext db, NodeRegistry nodes, T
         for (var attempt = 1; ; attempt++)
         {
             db.ChangeTracker.Clear();
-            await using var tx = await db.Database.BeginTransactionAsync(IsolationLevel.Serializable, ct);
             try
             {
+                // Disposing an uncommitted transaction rolls it back; a failed COMMIT has already ended it.
+                await using var tx = await db.Database.BeginTransactionAsync(IsolationLevel.Serializable, ct);
                 var result = await work();
                 await tx.CommitAsync(ct);
                 return result;
             }
             catch (Exception e) when (attempt < MaxAttempts && DbErrors.IsRetryable(e))
             {
-                await tx.RollbackAsync(CancellationToken.None);
-                await Task.Delay(Random.Shared.Next(1, 10 * attempt), ct);
             }
+            await Task.Delay(Random.Shared.Next(1, 5 + 5 * Math.Min(attempt, 20)), ct);
         }
     }
 
