@@ -82,13 +82,11 @@ public sealed class CliEndToEndTests(ClusterFixture cluster) : IDisposable
         var data = TestData.Random(300_000, 51);
         await cluster.Gateway.PutFileAsync("/cli/corrupt.bin", new MemoryStream(data), ct: Ct);
         var chunk = (await cluster.Gateway.StatAsync("/cli/corrupt.bin", Ct)).Chunks.Single();
-        var file = Path.Combine(cluster.App.GetResource(chunk.Replicas[0].NodeName).DataDir!, "chunks", chunk.Id[..2], chunk.Id[2..4], chunk.Id);
+        var file = cluster.ChunkFile(chunk.Replicas[0].NodeName, chunk.Id);
         var original = await File.ReadAllBytesAsync(file, Ct);
         try
         {
-            var bad = (byte[])original.Clone();
-            bad[5] ^= 0xFF;
-            await File.WriteAllBytesAsync(file, bad, Ct);
+            FaultTests.FlipByte(file, 5);
             var get = await RunAsync("get", "/cli/corrupt.bin", Path.Combine(_local.FullName, "corrupt.bin"));
             Assert.NotEqual(0, get.ExitCode);
             Assert.Contains("dfs:", get.Stderr);

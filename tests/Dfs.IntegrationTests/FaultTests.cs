@@ -20,7 +20,7 @@ public sealed class FaultTests(ClusterFixture cluster)
         var data = TestData.Random(300_000, 11);
         await cluster.Gateway.PutFileAsync("/faults/corrupt-one.bin", new MemoryStream(data), ct: Ct);
         var chunk = (await cluster.Gateway.StatAsync("/faults/corrupt-one.bin", Ct)).Chunks.Single();
-        var file = ChunkFile(chunk.Replicas.Single().NodeName, chunk.Id);
+        var file = cluster.ChunkFile(chunk.Replicas.Single().NodeName, chunk.Id);
         var original = await File.ReadAllBytesAsync(file, Ct);
         try
         {
@@ -42,7 +42,7 @@ public sealed class FaultTests(ClusterFixture cluster)
         var data = TestData.Random(3 * ClusterFixture.ChunkSize, 12);
         await cluster.Gateway.PutFileAsync("/faults/corrupt-later.bin", new MemoryStream(data), ct: Ct);
         var chunk = (await cluster.Gateway.StatAsync("/faults/corrupt-later.bin", Ct)).Chunks[2];
-        var file = ChunkFile(chunk.Replicas.Single().NodeName, chunk.Id);
+        var file = cluster.ChunkFile(chunk.Replicas.Single().NodeName, chunk.Id);
         var original = await File.ReadAllBytesAsync(file, Ct);
         try
         {
@@ -86,7 +86,7 @@ public sealed class FaultTests(ClusterFixture cluster)
 
         // A bad first copy: the read verifies, discards it and uses the other copy.
         var first = stat.Chunks[0];
-        var badFile = ChunkFile(first.Replicas[0].NodeName, first.Id);
+        var badFile = cluster.ChunkFile(first.Replicas[0].NodeName, first.Id);
         var original = await File.ReadAllBytesAsync(badFile, Ct);
         FlipByte(badFile, 0);
         try
@@ -180,15 +180,7 @@ public sealed class FaultTests(ClusterFixture cluster)
         Assert.Equal(1, kept.Version);
     }
 
-    private string ChunkFile(string nodeName, string chunkId)
-    {
-        var dataDir = cluster.App.GetResource(nodeName).DataDir!;
-        var path = Path.Combine(dataDir, "chunks", chunkId[..2], chunkId[2..4], chunkId);
-        Assert.True(File.Exists(path), $"chunk file {path} missing");
-        return path;
-    }
-
-    private static void FlipByte(string file, long offset)
+    internal static void FlipByte(string file, long offset)
     {
         using var stream = new FileStream(file, FileMode.Open, FileAccess.ReadWrite);
         stream.Position = offset;

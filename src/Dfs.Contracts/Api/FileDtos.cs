@@ -83,3 +83,12 @@ public sealed record ClusterSummary(
 
 /// <summary>RFC 9457 problem details as clients read them.</summary>
 public sealed record ApiProblem(string? Type, string? Title, int? Status, string? Detail, string? Instance);
+
+/// <summary>GET /api/cluster/replication: how far the cluster is from its replication targets.</summary>
+public sealed record ReplicationStatus(
+    long UnderReplicatedChunks,
+    long UnreadableChunks,
+    int LiveNodes,
+    int DefaultReplicationFactor,
+    IReadOnlyDictionary<string, long>? ErrorQueues,
+    string? MessagingError);

@@ -14,6 +14,13 @@ public interface IClusterClient
     Task<bool> HeartbeatAsync(Guid nodeId, NodeHeartbeat heartbeat, CancellationToken ct = default);
 
     Task ReportReplicaAsync(ReplicaReport report, CancellationToken ct = default);
+
+    Task<ReplicationWork> GetReplicationWorkAsync(int limit, CancellationToken ct = default);
+
+    /// <summary>The current holders (not dead) and wanted copies of the given chunks; unknown ids are left out.</summary>
+    Task<ReplicationWork> GetChunkStateAsync(IReadOnlyList<string> chunkIds, CancellationToken ct = default);
+
+    Task<IReadOnlyList<NodeInfo>> GetNodesAsync(CancellationToken ct = default);
 }
 
 public sealed class ClusterClient(HttpClient http) : IClusterClient
@@ -37,5 +44,26 @@ public sealed class ClusterClient(HttpClient http) : IClusterClient
     {
         using var response = await http.PostAsJsonAsync(ApiRoutes.InternalReplicas, report, DfsJson.Options, ct);
         await DfsApiException.ThrowIfFailedAsync(response, ct);
+    }
+
+    public async Task<ReplicationWork> GetReplicationWorkAsync(int limit, CancellationToken ct = default)
+    {
+        using var response = await http.GetAsync($"{ApiRoutes.InternalReplicationWork}?limit={limit}", ct);
+        await DfsApiException.ThrowIfFailedAsync(response, ct);
+        return (await response.Content.ReadFromJsonAsync<ReplicationWork>(DfsJson.Options, ct))!;
+    }
+
+    public async Task<ReplicationWork> GetChunkStateAsync(IReadOnlyList<string> chunkIds, CancellationToken ct = default)
+    {
+        using var response = await http.PostAsJsonAsync(ApiRoutes.InternalReplicationState, chunkIds, DfsJson.Options, ct);
+        await DfsApiException.ThrowIfFailedAsync(response, ct);
+        return (await response.Content.ReadFromJsonAsync<ReplicationWork>(DfsJson.Options, ct))!;
+    }
+
+    public async Task<IReadOnlyList<NodeInfo>> GetNodesAsync(CancellationToken ct = default)
+    {
+        using var response = await http.GetAsync(ApiRoutes.Nodes, ct);
+        await DfsApiException.ThrowIfFailedAsync(response, ct);
+        return (await response.Content.ReadFromJsonAsync<List<NodeInfo>>(DfsJson.Options, ct))!;
     }
 }

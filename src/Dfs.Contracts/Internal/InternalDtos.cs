@@ -20,3 +20,9 @@ public sealed record StorageNodeStatus(Guid NodeId, string Name, NodeUsage Usage
 public sealed record ChunkInventoryPage(IReadOnlyList<StoredChunk> Chunks, string? NextAfter);
 
 public sealed record StoredChunk(string Id, long Size);
+
+/// <summary>GET /internal/replication/work?limit=: chunks with fewer readable copies than wanted, most urgent first.</summary>
+public sealed record ReplicationWork(IReadOnlyList<ChunkWork> Chunks);
+
+/// <summary>A chunk to bring to <see cref="Wanted"/> copies; <see cref="Holders"/> are the nodes (not dead) that hold it now.</summary>
+public sealed record ChunkWork(string ChunkId, long Size, int Wanted, IReadOnlyList<Guid> Holders);
