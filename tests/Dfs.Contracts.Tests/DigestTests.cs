@@ -50,7 +50,7 @@ public sealed class DigestTests
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(Data)), id);
         Assert.True(ChunkIds.IsValid(id));
         Assert.False(ChunkIds.IsValid(id.ToUpperInvariant()));
-        Assert.False(ChunkIds.IsValid(id[..63]));
+        Assert.False(ChunkIds.IsValid(id.AsSpan(0, 63)));
         Assert.False(ChunkIds.IsValid(id[..63] + "g"));
         Assert.False(ChunkIds.IsValid(string.Concat("../", id.AsSpan(3))));
     }

@@ -22,10 +22,14 @@ public static class DfsPath
         if (raw is null) { error = "The path is missing."; return false; }
 
         // Reject invalid UTF-16 (lone surrogates) before normalizing: it cannot be encoded as UTF-8.
-        if (!raw.IsNormalized(NormalizationForm.FormC))
+        try
         {
-            try { raw = raw.Normalize(NormalizationForm.FormC); }
-            catch (ArgumentException) { error = "The path is not valid Unicode."; return false; }
+            if (!raw.IsNormalized(NormalizationForm.FormC)) raw = raw.Normalize(NormalizationForm.FormC);
+        }
+        catch (ArgumentException)
+        {
+            error = "The path is not valid Unicode.";
+            return false;
         }
 
         var trimmed = raw.Length > 0 && raw[0] == '/' ? raw[1..] : raw;
@@ -55,10 +59,16 @@ public static class DfsPath
     {
         if (segment.Length == 0) { error = "The path has an empty segment ('//')."; return false; }
         if (segment is "." or "..") { error = $"The path has a '{segment}' segment."; return false; }
-        foreach (var c in segment)
+        for (var i = 0; i < segment.Length; i++)
         {
+            var c = segment[i];
             if (c == '/') { error = "A name cannot contain '/'."; return false; }
             if (char.IsControl(c)) { error = "The path contains a control character."; return false; }
+            if (char.IsSurrogate(c) && !(char.IsHighSurrogate(c) && i + 1 < segment.Length && char.IsLowSurrogate(segment[++i])))
+            {
+                error = "The path is not valid Unicode (a lone surrogate).";
+                return false;
+            }
         }
         int bytes;
         try { bytes = Utf8Strict.GetByteCount(segment); }
