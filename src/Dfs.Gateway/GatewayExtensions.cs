@@ -3,7 +3,9 @@ using Dfs.Gateway.Cluster;
 using Dfs.Gateway.Data;
 using Dfs.Gateway.Files;
 using Dfs.Gateway.Http;
+using Dfs.Gateway.Messaging;
 using Dfs.Gateway.Namespace;
+using Dfs.Gateway.Replication;
 using Dfs.Gateway.Nodes;
 using Microsoft.Extensions.Options;
 
@@ -17,11 +19,19 @@ public static class GatewayExtensions
         builder.Services.AddOptions<ClusterOptions>().BindConfiguration(ClusterOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
         builder.AddMetadataDatabase();
+        builder.AddGatewayMessaging();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<GatewayMetrics>();
         builder.Services.AddSingleton<NodeRegistry>();
         builder.Services.AddSingleton<Placement>();
         builder.Services.AddSingleton<ChunkBuffers>();
+        builder.Services.AddSingleton<ChunkLeases>();
+        builder.Services.AddSingleton<CorruptCopyReporter>();
+        builder.Services.AddSingleton<ReplicaVerifier>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ReplicaVerifier>());
+        builder.Services.AddHostedService<NodeLivenessMonitor>();
+        builder.Services.AddHostedService<GarbageCollector>();
+        builder.Services.AddScoped<ReplicationQueries>();
         builder.Services.AddScoped<NamespaceService>();
         builder.Services.AddScoped<FileCommitter>();
         builder.Services.AddScoped<UploadService>();
@@ -57,10 +67,12 @@ public static class GatewayExtensions
             .MapFileEndpoints()
             .MapNamespaceEndpoints()
             .MapNodeEndpoints()
-            .MapClusterEndpoints();
+            .MapClusterEndpoints()
+            .MapReplicationEndpoints();
 
         app.MapGroup("/internal").WithTags("Internal").ExcludeFromDescription()
-            .MapInternalNodeEndpoints();
+            .MapInternalNodeEndpoints()
+            .MapInternalReplicationEndpoints();
 
         app.MapGet("/", (IOptions<GatewayOptions> options) => TypedResults.Ok(new
         {

@@ -16,6 +16,9 @@ public sealed class GatewayMetrics
     private readonly Counter<long> _storeRetries;
     private readonly Counter<long> _readFailovers;
     private readonly Counter<long> _corruptCopies;
+    private readonly Counter<long> _eventsPublished;
+    private readonly Counter<long> _eventsDropped;
+    private readonly Counter<long> _chunksCollected;
 
     public GatewayMetrics(IMeterFactory meters)
     {
@@ -27,6 +30,9 @@ public sealed class GatewayMetrics
         _storeRetries = meter.CreateCounter<long>("dfs.gateway.chunk_store.retries");
         _readFailovers = meter.CreateCounter<long>("dfs.gateway.read.failovers");
         _corruptCopies = meter.CreateCounter<long>("dfs.gateway.read.corrupt_copies");
+        _eventsPublished = meter.CreateCounter<long>("dfs.gateway.events.published");
+        _eventsDropped = meter.CreateCounter<long>("dfs.gateway.events.dropped");
+        _chunksCollected = meter.CreateCounter<long>("dfs.gateway.gc.chunks_collected");
     }
 
     public void FileStored(long bytes) { _filesStored.Add(1); _bytesStored.Add(bytes); }
@@ -35,4 +41,7 @@ public sealed class GatewayMetrics
     public void BytesServed(long bytes) => _bytesServed.Add(bytes);
     public void ReadFailedOver(string reason) => _readFailovers.Add(1, new KeyValuePair<string, object?>("reason", reason));
     public void CorruptCopy() => _corruptCopies.Add(1);
+    public void EventPublished() => _eventsPublished.Add(1);
+    public void EventDropped() => _eventsDropped.Add(1);
+    public void ChunkCollected() => _chunksCollected.Add(1);
 }

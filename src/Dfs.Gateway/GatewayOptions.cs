@@ -27,6 +27,16 @@ public sealed class GatewayOptions
 
     [Range(1, 10_000)]
     public int DefaultListPageSize { get; set; } = 1000;
+
+    /// <summary>How long a chunk must stay unreferenced (or unknown, on a node) before it is deleted.</summary>
+    [Range(0, int.MaxValue)]
+    public int GcGraceMs { get; set; } = 60 * 60 * 1000;
+
+    [Range(100, int.MaxValue)]
+    public int GcIntervalMs { get; set; } = 60 * 1000;
+
+    [Range(1, 100_000)]
+    public int GcBatchSize { get; set; } = 1000;
 }
 
 /// <summary>Dfs:Cluster: liveness timing shared by the gateway and the nodes.</summary>
@@ -43,6 +53,8 @@ public sealed class ClusterOptions
     /// </summary>
     [Range(100, 600_000)]
     public int? NodeSuspectAfterMs { get; set; }
+
+    public TimeSpan HeartbeatInterval => TimeSpan.FromMilliseconds(HeartbeatIntervalMs);
 
     public TimeSpan SuspectAfter => TimeSpan.FromMilliseconds(Math.Min(NodeSuspectAfterMs ?? 3 * HeartbeatIntervalMs, NodeDeadAfterMs));
 

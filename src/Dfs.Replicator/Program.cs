@@ -1,13 +1,24 @@
+using Dfs.Replicator.Hosting;
 using Dfs.ServiceDefaults;
 
-// The Replicator's consumers and reconciler arrive with the replication work; until then it starts,
-// reports health, and is wired into the cluster like every other service.
-var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
-builder.AddServiceDefaults();
+namespace Dfs.Replicator;
 
-var app = builder.Build();
-app.MapDefaultEndpoints();
-app.MapGet("/", () => TypedResults.Ok(new { service = "dfs-replicator" }));
-await app.RunAsync();
+/// <summary>
+/// A named class, not top-level statements: the gateway references this assembly for the embedded profile,
+/// and two global <c>Program</c> types would clash.
+/// </summary>
+public static class Program
+{
+    public static async Task Main(string[] args)
+    {
+        // Content root = the app's folder, whatever the working directory of the launcher.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        builder.AddServiceDefaults();
+        builder.AddReplicator();
 
-public partial class Program;
+        var app = builder.Build();
+        app.MapDefaultEndpoints();
+        app.MapGet("/", () => TypedResults.Ok(new { service = "dfs-replicator" }));
+        await app.RunAsync();
+    }
+}

@@ -23,6 +23,7 @@ public sealed class DownloadService(
     NodeRegistry registry,
     IStorageNodeClient nodesClient,
     ChunkBuffers buffers,
+    CorruptCopyReporter corruptCopies,
     IOptions<GatewayOptions> options,
     GatewayMetrics metrics,
     ILogger<DownloadService> logger)
@@ -71,6 +72,7 @@ public sealed class DownloadService(
                     metrics.CorruptCopy();
                     failures.Add($"{node.Name}: bytes do not match the chunk's SHA-256");
                     logger.LogError("Corrupt copy of chunk {Chunk} on node {Node} ({Length} bytes read)", chunk.ChunkId, node.Name, length);
+                    corruptCopies.Report(chunk.ChunkId, node);
                     continue;
                 }
                 keep = true;

@@ -109,10 +109,10 @@ public static class FileEndpoints
         }
     }
 
-    private static async Task<IResult> DeleteAsync(string? path, HttpContext context, NamespaceService names, CancellationToken ct)
+    private static async Task<IResult> DeleteAsync(string? path, HttpContext context, NamespaceService names, Messaging.EventPublisher events, CancellationToken ct)
     {
         var target = PathBinding.FromRequest(context, ApiRoutes.Files, path);
-        await names.DeleteAsync(target, recursive: false, expected: EntryKind.File, ct);
+        events.FilesDeleted(await names.DeleteAsync(target, recursive: false, expected: EntryKind.File, ct), names.Now);
         return TypedResults.NoContent();
     }
 

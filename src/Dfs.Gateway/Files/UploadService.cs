@@ -3,7 +3,9 @@ using System.Security.Cryptography;
 using Dfs.Contracts.Api;
 using Dfs.Contracts.Clients;
 using Dfs.Contracts.Integrity;
+using Dfs.Contracts.Messages;
 using Dfs.Gateway.Http;
+using Dfs.Gateway.Messaging;
 using Dfs.Gateway.Nodes;
 using Microsoft.Extensions.Options;
 
@@ -22,6 +24,8 @@ public sealed class UploadService(
     IStorageNodeClient nodesClient,
     ChunkBuffers buffers,
     FileCommitter committer,
+    ChunkLeases leases,
+    EventPublisher events,
     IOptions<GatewayOptions> options,
     GatewayMetrics metrics,
     ILogger<UploadService> logger)
@@ -34,7 +38,8 @@ public sealed class UploadService(
         using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var chunks = new List<StoredChunk>();
-        var buffer = buffers.Rent(chunkSize);
+        var held = new List<IDisposable>();
+        byte[]? buffer = buffers.Rent(chunkSize);
         long offset = 0;
         try
         {
@@ -46,17 +51,27 @@ public sealed class UploadService(
                 md5.AppendData(data.Span);
                 sha.AppendData(data.Span);
                 var id = ChunkIds.Compute(data.Span);
+                held.Add(await leases.AcquireForUploadAsync(id, ct));
                 var holder = await StoreAsync(id, data, ct);
                 chunks.Add(new StoredChunk(chunks.Count, id, offset, filled, [holder]));
                 offset += filled;
                 if (filled < chunkSize) break;
             }
+            buffers.Return(buffer);
+            buffer = null;
+            return await CommitAsync(request, md5, sha, chunkSize, offset, chunks, ct);
         }
         finally
         {
-            buffers.Return(buffer);
+            if (buffer is not null) buffers.Return(buffer);
+            // Until the commit, garbage collection must not take chunks this upload stored (they may be shared).
+            foreach (var lease in held) lease.Dispose();
         }
+    }
 
+    private async Task<CommittedFile> CommitAsync(UploadRequest request, IncrementalHash md5, IncrementalHash sha, long chunkSize, long offset,
+        List<StoredChunk> chunks, CancellationToken ct)
+    {
         var md5Hex = Convert.ToHexStringLower(md5.GetHashAndReset());
         var shaHex = Convert.ToHexStringLower(sha.GetHashAndReset());
         if (request.ExpectedMd5 is { } expectedMd5 && expectedMd5 != md5Hex)
@@ -70,6 +85,8 @@ public sealed class UploadService(
             new UploadedFile(offset, md5Hex, shaHex, chunkSize, request.ReplicationFactor, chunks), ct);
         metrics.FileStored(offset);
         logger.LogInformation("Stored {Path} v{Version}: {Size} bytes in {Chunks} chunks", committed.Result.Path, committed.Result.Version, offset, chunks.Count);
+        events.Enqueue(new FileStored(committed.FileId, committed.Result.Path, committed.Result.Version, request.ReplicationFactor,
+            chunks.DistinctBy(c => c.Id).Select(c => new StoredChunkHolders(c.Id, c.Size, c.Nodes)).ToList(), committed.Result.CreatedAt));
         return committed;
     }
 

@@ -57,9 +57,11 @@ public static class NamespaceEndpoints
         return created ? TypedResults.Created($"{ApiRoutes.Stat}/{Contracts.Paths.DfsPath.ToUrlPath(entry.Path)}", entry) : TypedResults.Ok(entry);
     }
 
-    private static async Task<IResult> DeleteAsync(string? path, string? recursive, HttpContext context, NamespaceService names, CancellationToken ct)
+    private static async Task<IResult> DeleteAsync(string? path, string? recursive, HttpContext context, NamespaceService names,
+        Messaging.EventPublisher events, CancellationToken ct)
     {
-        await names.DeleteAsync(PathBinding.FromRequest(context, ApiRoutes.Entries, path), ParseBool(recursive, "recursive"), expected: null, ct);
+        var deleted = await names.DeleteAsync(PathBinding.FromRequest(context, ApiRoutes.Entries, path), ParseBool(recursive, "recursive"), expected: null, ct);
+        events.FilesDeleted(deleted, names.Now);
         return TypedResults.NoContent();
     }
 

@@ -153,8 +153,11 @@ public sealed class NamespaceService(MetadataDbContext db, NodeRegistry nodes, T
         }, ct);
     }
 
-    /// <summary>Deletes a file, or a directory (recursive, or empty). Chunks stay until garbage collection finds them unreferenced.</summary>
-    public async Task<int> DeleteAsync(string path, bool recursive, EntryKind? expected, CancellationToken ct)
+    /// <summary>
+    /// Deletes a file, or a directory (recursive, or empty), and returns the files that went with it.
+    /// Chunks stay until garbage collection finds them unreferenced.
+    /// </summary>
+    public async Task<IReadOnlyList<DeletedFile>> DeleteAsync(string path, bool recursive, EntryKind? expected, CancellationToken ct)
     {
         if (path == DfsPath.Root) throw DfsProblemException.BadRequest("Invalid delete", "The root cannot be deleted.");
         return await RetryAsync(async () =>
@@ -169,9 +172,19 @@ public sealed class NamespaceService(MetadataDbContext db, NodeRegistry nodes, T
 
             var doomed = db.Entries.Where(e => e.Id == entry.Id || e.Path.StartsWith(prefix));
             var versions = db.Versions.Where(v => doomed.Any(e => e.Id == v.FileId));
+            var files = await (from e in doomed
+                               where e.Kind == EntryKind.File
+                               join v in db.Versions on e.CurrentVersionId equals v.Id into vs
+                               from v in vs.DefaultIfEmpty()
+                               select new { e.Id, e.Path, VersionId = (Guid?)v.Id }).ToListAsync(ct);
+            var versionIds = files.Where(f => f.VersionId is not null).Select(f => f.VersionId!.Value).ToList();
+            var chunks = (await db.VersionChunks.Where(c => versionIds.Contains(c.VersionId)).Select(c => new { c.VersionId, c.ChunkId }).ToListAsync(ct))
+                .ToLookup(c => c.VersionId, c => c.ChunkId);
+
             await db.VersionChunks.Where(c => versions.Any(v => v.Id == c.VersionId)).ExecuteDeleteAsync(ct);
             await versions.ExecuteDeleteAsync(ct);
-            return await doomed.ExecuteDeleteAsync(ct);
+            await doomed.ExecuteDeleteAsync(ct);
+            return files.Select(f => new DeletedFile(f.Id, f.Path, f.VersionId is { } vid ? chunks[vid].Distinct().ToList() : [])).ToList();
         }, ct);
     }
 
@@ -255,5 +268,7 @@ public sealed class NamespaceService(MetadataDbContext db, NodeRegistry nodes, T
         }
     }
 }
+
+public sealed record DeletedFile(Guid FileId, string Path, IReadOnlyList<string> ChunkIds);
 
 public sealed record ChunkLayout(int Index, string ChunkId, long Offset, long Size, IReadOnlyList<Guid> Holders);

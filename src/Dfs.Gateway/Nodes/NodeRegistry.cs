@@ -8,10 +8,13 @@ using Microsoft.Extensions.Options;
 namespace Dfs.Gateway.Nodes;
 
 /// <summary>A node as the gateway sees it now.</summary>
-public sealed record NodeView(Guid Id, string Name, Uri Url, NodeUsage Usage, DateTime RegisteredAt, DateTime LastHeartbeatAt, string State)
+public sealed record NodeView(Guid Id, string Name, Uri Url, NodeUsage Usage, DateTime RegisteredAt, DateTime LastHeartbeatAt, string State, bool Verified)
 {
     public bool IsLive => State == NodeStates.Live;
     public bool IsReadable => State != NodeStates.Dead;
+
+    /// <summary>Its copies count toward replication: not dead, and its inventory checked since it (re)joined.</summary>
+    public bool CopiesCount => IsReadable && Verified;
 }
 
 /// <summary>
@@ -21,6 +24,14 @@ public sealed record NodeView(Guid Id, string Name, Uri Url, NodeUsage Usage, Da
 public sealed class NodeRegistry(IServiceScopeFactory scopes, IOptionsMonitor<ClusterOptions> cluster, TimeProvider clock, ILogger<NodeRegistry> logger)
 {
     private readonly ConcurrentDictionary<Guid, NodeRecord> _nodes = new();
+    private readonly ConcurrentDictionary<Guid, bool> _unverified = new();
+
+    /// <summary>Raised after a node registers (a start or restart): its inventory must be checked against the metadata.</summary>
+    public event Action<Guid>? Registered;
+
+    public void MarkUnverified(Guid id) => _unverified[id] = true;
+
+    public void MarkVerified(Guid id) => _unverified.TryRemove(id, out _);
 
     public async Task LoadAsync(CancellationToken ct)
     {
@@ -48,6 +59,11 @@ public sealed class NodeRegistry(IServiceScopeFactory scopes, IOptionsMonitor<Cl
         var isNew = !_nodes.ContainsKey(record.Id);
         _nodes[record.Id] = Copy(record);
         logger.LogInformation("Storage node {Name} ({Id}) registered at {Url}{New}", record.Name, record.Id, record.Url, isNew ? " (new)" : "");
+        if (!isNew)
+        {
+            MarkUnverified(record.Id);
+            Registered?.Invoke(record.Id);
+        }
         return record;
     }
 
@@ -100,7 +116,8 @@ public sealed class NodeRegistry(IServiceScopeFactory scopes, IOptionsMonitor<Cl
             : silence > options.SuspectAfter ? NodeStates.Suspect
             : NodeStates.Live;
         return new NodeView(n.Id, n.Name, new Uri(n.Url.EndsWith('/') ? n.Url : n.Url + "/"),
-            new NodeUsage(n.CapacityBytes, n.FreeBytes, n.UsedBytes, n.ChunkCount), n.RegisteredAt, n.LastHeartbeatAt, state);
+            new NodeUsage(n.CapacityBytes, n.FreeBytes, n.UsedBytes, n.ChunkCount), n.RegisteredAt, n.LastHeartbeatAt, state,
+            !_unverified.ContainsKey(n.Id));
     }
 
     private static void Apply(NodeRecord record, NodeUsage usage, DateTime now)

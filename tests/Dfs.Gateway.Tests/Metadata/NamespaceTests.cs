@@ -124,7 +124,8 @@ public sealed class NamespaceTests
         await AssertProblem(400, () => meta.NamesAsync(n => n.DeleteAsync("/", recursive: true, expected: null, Ct)));
 
         var deleted = await meta.NamesAsync(n => n.DeleteAsync("/d", recursive: true, expected: null, Ct));
-        Assert.Equal(3, deleted);
+        Assert.Equal(["/d/e/f.txt"], deleted.Select(f => f.Path));
+        Assert.Single(deleted[0].ChunkIds);
         await AssertProblem(404, () => meta.NamesAsync(n => n.StatEntryAsync("/d/e/f.txt", Ct)));
         Assert.Equal(1, (await meta.NamesAsync(n => n.StatAsync("/d2/keep.txt", Ct))).Version);
         Assert.Equal(0, await meta.NamesAsync(n => Task.FromResult(n.Db.VersionChunks.Count(c => !n.Db.Versions.Any(v => v.Id == c.VersionId)))));

@@ -1,0 +1,55 @@
+using Dfs.Contracts.Messages;
+using Dfs.Gateway.Messaging;
+using Microsoft.Extensions.Options;
+
+namespace Dfs.Gateway.Nodes;
+
+/// <summary>
+/// Watches heartbeats: publishes NodeLost when a node turns dead (the Replicator then restores its
+/// chunks elsewhere), and checks a node's inventory against the metadata when it comes back.
+/// </summary>
+public sealed class NodeLivenessMonitor(
+    NodeRegistry registry,
+    ReplicaVerifier verifier,
+    EventPublisher events,
+    IOptions<ClusterOptions> cluster,
+    TimeProvider clock,
+    ILogger<NodeLivenessMonitor> logger) : BackgroundService
+{
+    private readonly HashSet<Guid> _lost = [];
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        registry.Registered += id => verifier.Schedule(id);
+        var started = clock.GetUtcNow();
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(Math.Max(100, cluster.Value.HeartbeatIntervalMs / 2)), clock);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                // After a gateway restart every node looks silent until its next heartbeat: wait one dead-time before judging.
+                var judging = clock.GetUtcNow() - started > cluster.Value.DeadAfter;
+                foreach (var node in registry.Snapshot())
+                {
+                    if (node.State == Contracts.Api.NodeStates.Dead)
+                    {
+                        if (judging && _lost.Add(node.Id))
+                        {
+                            logger.LogWarning("Storage node {Name} is dead (last heartbeat {Last:O}); its chunks will be re-replicated", node.Name, node.LastHeartbeatAt);
+                            registry.MarkUnverified(node.Id);
+                            events.Enqueue(new NodeLost(node.Id, node.Name, node.LastHeartbeatAt));
+                        }
+                    }
+                    else if (_lost.Remove(node.Id))
+                    {
+                        logger.LogInformation("Storage node {Name} is back; checking its chunks against the metadata", node.Name);
+                        verifier.Schedule(node.Id);
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+}

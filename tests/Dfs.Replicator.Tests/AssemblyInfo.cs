@@ -1,0 +1,1 @@
+[assembly: AssemblyFixture(typeof(Dfs.Replicator.Tests.Infrastructure.StorageCluster))]
