@@ -19,6 +19,8 @@ public sealed class GatewayMetrics
     private readonly Counter<long> _eventsPublished;
     private readonly Counter<long> _eventsDropped;
     private readonly Counter<long> _chunksCollected;
+    private long _underReplicated;
+    private long _unreadable;
 
     public GatewayMetrics(IMeterFactory meters)
     {
@@ -33,6 +35,8 @@ public sealed class GatewayMetrics
         _eventsPublished = meter.CreateCounter<long>("dfs.gateway.events.published");
         _eventsDropped = meter.CreateCounter<long>("dfs.gateway.events.dropped");
         _chunksCollected = meter.CreateCounter<long>("dfs.gateway.gc.chunks_collected");
+        meter.CreateObservableGauge("dfs.gateway.chunks.under_replicated", () => Interlocked.Read(ref _underReplicated));
+        meter.CreateObservableGauge("dfs.gateway.chunks.unreadable", () => Interlocked.Read(ref _unreadable));
     }
 
     public void FileStored(long bytes) { _filesStored.Add(1); _bytesStored.Add(bytes); }
@@ -44,4 +48,10 @@ public sealed class GatewayMetrics
     public void EventPublished() => _eventsPublished.Add(1);
     public void EventDropped() => _eventsDropped.Add(1);
     public void ChunkCollected() => _chunksCollected.Add(1);
+
+    public void ReplicationMeasured(long underReplicated, long unreadable)
+    {
+        Interlocked.Exchange(ref _underReplicated, underReplicated);
+        Interlocked.Exchange(ref _unreadable, unreadable);
+    }
 }

@@ -6,22 +6,41 @@ namespace Dfs.Gateway.Nodes;
 
 /// <summary>
 /// Watches heartbeats: publishes NodeLost when a node turns dead (the Replicator then restores its
-/// chunks elsewhere), and checks a node's inventory against the metadata when it comes back.
+/// chunks elsewhere), checks a node's inventory against the metadata when it comes back, and keeps the
+/// under-replicated gauge current.
 /// </summary>
 public sealed class NodeLivenessMonitor(
     NodeRegistry registry,
     ReplicaVerifier verifier,
     EventPublisher events,
+    IServiceScopeFactory scopes,
+    GatewayMetrics metrics,
     IOptions<ClusterOptions> cluster,
     TimeProvider clock,
     ILogger<NodeLivenessMonitor> logger) : BackgroundService
 {
+    private static readonly TimeSpan MeasureEvery = TimeSpan.FromSeconds(10);
     private readonly HashSet<Guid> _lost = [];
+
+    private async Task MeasureAsync(CancellationToken ct)
+    {
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var (under, unreadable) = await scope.ServiceProvider.GetRequiredService<Replication.ReplicationQueries>().CountAsync(ct);
+            metrics.ReplicationMeasured(under, unreadable);
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested)
+        {
+            logger.LogDebug(e, "Counting under-replicated chunks failed");
+        }
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         registry.Registered += id => verifier.Schedule(id);
         var started = clock.GetUtcNow();
+        var lastMeasured = DateTimeOffset.MinValue;
         using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(Math.Max(100, cluster.Value.HeartbeatIntervalMs / 2)), clock);
         try
         {
@@ -45,6 +64,11 @@ public sealed class NodeLivenessMonitor(
                         logger.LogInformation("Storage node {Name} is back; checking its chunks against the metadata", node.Name);
                         verifier.Schedule(node.Id);
                     }
+                }
+                if (clock.GetUtcNow() - lastMeasured > MeasureEvery)
+                {
+                    lastMeasured = clock.GetUtcNow();
+                    await MeasureAsync(stoppingToken);
                 }
             }
         }
