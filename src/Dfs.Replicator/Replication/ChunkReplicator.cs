@@ -36,6 +36,38 @@ public sealed class ChunkReplicator(
 
     public async Task<ReplicationOutcome> EnsureReplicasAsync(ChunkWork chunk, IReadOnlyList<NodeInfo> nodes, CancellationToken ct)
     {
+        // The FileStored consumer and the reconciler can reach the same chunk at once: one at a time per chunk,
+        // each starting from the gateway's current holders, so they never both add "the missing" copy.
+        var gate = _chunkGates[(int)((uint)StringComparer.Ordinal.GetHashCode(chunk.ChunkId) % (uint)_chunkGates.Length)];
+        await gate.WaitAsync(ct);
+        try
+        {
+            return await EnsureLockedAsync(await RefreshAsync(chunk, ct), nodes, ct);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private readonly SemaphoreSlim[] _chunkGates = Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1)).ToArray();
+
+    /// <summary>The chunk's holders as the gateway knows them now; a chunk the gateway no longer wants needs no copy.</summary>
+    private async Task<ChunkWork> RefreshAsync(ChunkWork chunk, CancellationToken ct)
+    {
+        try
+        {
+            var state = await clients.Gateway().GetChunkStateAsync([chunk.ChunkId], ct);
+            return state.Chunks.FirstOrDefault(c => c.ChunkId == chunk.ChunkId) ?? chunk with { Wanted = 0 };
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested && IsGatewayFailure(e))
+        {
+            return chunk;
+        }
+    }
+
+    private async Task<ReplicationOutcome> EnsureLockedAsync(ChunkWork chunk, IReadOnlyList<NodeInfo> nodes, CancellationToken ct)
+    {
         using var activity = ReplicatorTelemetry.ActivitySource.StartActivity("replicate chunk");
         activity?.SetTag("dfs.chunk.id", chunk.ChunkId);
         activity?.SetTag("dfs.chunk.size", chunk.Size);

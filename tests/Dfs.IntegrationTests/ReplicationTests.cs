@@ -1,0 +1,182 @@
+using System.Net;
+using System.Net.Http.Json;
+using Dfs.Contracts.Api;
+using Dfs.Contracts.Clients;
+
+namespace Dfs.IntegrationTests;
+
+/// <summary>Replication over RabbitMQ with the Replicator as its own process, and what happens when parts fail.</summary>
+[Collection(ReplicationCollection.Name)]
+public sealed class ReplicationTests(ReplicationFixture cluster)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+    private static readonly TimeSpan Soon = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task A_stored_file_reaches_three_copies_on_three_distinct_nodes()
+    {
+        var data = TestData.Random(3 * ReplicationFixture.ChunkSize + 10, 61);
+        await cluster.Gateway.PutFileAsync("/rep/three.bin", new MemoryStream(data), ct: Ct);
+        var stat = await ReplicationTiming.WaitForCopiesAsync(cluster.Gateway, "/rep/three.bin", 3, Soon, Ct);
+        Assert.All(stat.Chunks, c => Assert.Equal(3, c.Replicas.Select(r => r.NodeId).Distinct().Count()));
+
+        // Every copy holds the right bytes.
+        var nodes = new StorageNodeClient(new HttpClient());
+        foreach (var chunk in stat.Chunks)
+            foreach (var replica in chunk.Replicas)
+            {
+                var buffer = new byte[chunk.Size];
+                await nodes.ReadChunkAsync(new Uri(replica.NodeUrl), chunk.Id, buffer, Ct);
+                Assert.Equal(chunk.Id, TestData.Sha256(buffer));
+            }
+    }
+
+    [Fact]
+    public async Task A_per_file_replication_factor_is_honoured()
+    {
+        await cluster.Gateway.PutFileAsync("/rep/two.bin", new MemoryStream(TestData.Random(1000, 62)), new PutFileOptions(ReplicationFactor: 2), Ct);
+        await ReplicationTiming.WaitForCopiesAsync(cluster.Gateway, "/rep/two.bin", 2, Soon, Ct);
+        await Task.Delay(2000, Ct);
+        var stat = await cluster.Gateway.StatAsync("/rep/two.bin", Ct);
+        Assert.All(stat.Chunks, c => Assert.True(c.Replicas.Count == 2, string.Join(", ", c.Replicas.Select(r => $"{r.NodeName}:{r.NodeState}"))));
+    }
+
+    [Fact]
+    public async Task Killing_the_node_with_the_first_copy_keeps_reads_working_and_restores_three_copies()
+    {
+        var data = TestData.Random(2 * ReplicationFixture.ChunkSize, 63);
+        await cluster.Gateway.PutFileAsync("/rep/kill.bin", new MemoryStream(data), ct: Ct);
+        var stat = await ReplicationTiming.WaitForCopiesAsync(cluster.Gateway, "/rep/kill.bin", 3, Soon, Ct);
+        var victim = stat.Chunks[0].Replicas[0].NodeName;
+
+        await cluster.App.KillResourceAsync(victim, Ct);
+        try
+        {
+            Assert.Equal(TestData.Sha256(data), await DownloadSha256Async("/rep/kill.bin"));
+            await WaitForNodeStateAsync(victim, NodeStates.Dead);
+            // Dead after 3 s, then NodeLost and the reconciler bring every chunk back to 3 copies on live nodes.
+            var repaired = await ReplicationTiming.WaitForCopiesAsync(cluster.Gateway, "/rep/kill.bin", 3, Soon, Ct);
+            Assert.All(repaired.Chunks, c => Assert.DoesNotContain(c.Replicas, r => r.NodeName == victim && r.NodeState == NodeStates.Live));
+            Assert.Equal(TestData.Sha256(data), await DownloadSha256Async("/rep/kill.bin"));
+        }
+        finally
+        {
+            await cluster.App.StartResourceAsync(victim, Ct);
+        }
+    }
+
+    [Fact]
+    public async Task Files_stored_while_the_replicator_is_stopped_are_replicated_when_it_returns()
+    {
+        await cluster.App.StopResourceAsync("replicator", Ct);
+        try
+        {
+            for (var i = 0; i < 3; i++)
+                await cluster.Gateway.PutFileAsync($"/rep/offline-{i}.bin", new MemoryStream(TestData.Random(50_000, 70 + i)), ct: Ct);
+            var stat = await cluster.Gateway.StatAsync("/rep/offline-0.bin", Ct);
+            Assert.Single(stat.Chunks[0].Replicas);
+        }
+        finally
+        {
+            await cluster.App.StartResourceAsync("replicator", Ct);
+        }
+        for (var i = 0; i < 3; i++)
+            await ReplicationTiming.WaitForCopiesAsync(cluster.Gateway, $"/rep/offline-{i}.bin", 3, Soon, Ct);
+    }
+
+    [Fact]
+    public async Task Puts_succeed_while_rabbitmq_is_down_and_the_files_still_reach_three_copies()
+    {
+        await cluster.App.StopResourceAsync("rabbitmq", Ct);
+        try
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                var put = await cluster.Gateway.PutFileAsync($"/rep/no-broker-{i}.bin", new MemoryStream(TestData.Random(40_000, 80 + i)), ct: Ct);
+                Assert.Equal(1, put.Version);
+            }
+            var status = await cluster.Gateway.Http.GetFromJsonAsync<ReplicationStatus>(ApiRoutes.Replication, Ct);
+            Assert.NotNull(status!.MessagingError);
+        }
+        finally
+        {
+            await cluster.App.StartResourceAsync("rabbitmq", Ct);
+        }
+        for (var i = 0; i < 3; i++)
+            await ReplicationTiming.WaitForCopiesAsync(cluster.Gateway, $"/rep/no-broker-{i}.bin", 3, TimeSpan.FromSeconds(60), Ct);
+    }
+
+    [Fact]
+    public async Task A_corrupted_copy_is_never_served_and_is_replaced()
+    {
+        var data = TestData.Random(100_000, 64);
+        await cluster.Gateway.PutFileAsync("/rep/corrupt.bin", new MemoryStream(data), ct: Ct);
+        var stat = await ReplicationTiming.WaitForCopiesAsync(cluster.Gateway, "/rep/corrupt.bin", 3, Soon, Ct);
+        var chunk = stat.Chunks.Single();
+
+        // Corrupt every copy but one, so the read must find the good one whatever the order.
+        foreach (var replica in chunk.Replicas.Take(2))
+            FaultTests.FlipByte(ChunkFile(replica.NodeName, chunk.Id), 100);
+        Assert.Equal(TestData.Sha256(data), await DownloadSha256Async("/rep/corrupt.bin"));
+
+        // The bad copies are dropped and good ones copied back: in the end every copy verifies.
+        var deadline = DateTime.UtcNow + Soon;
+        while (true)
+        {
+            stat = await ReplicationTiming.WaitForCopiesAsync(cluster.Gateway, "/rep/corrupt.bin", 3, Soon, Ct);
+            var files = stat.Chunks.Single().Replicas.Select(r => ChunkFile(r.NodeName, chunk.Id)).ToList();
+            if (files.All(f => File.Exists(f) && TestData.Sha256(File.ReadAllBytes(f)) == chunk.Id)) break;
+            if (DateTime.UtcNow > deadline) Assert.Fail("corrupt copies were not replaced");
+            await Task.Delay(300, Ct);
+        }
+    }
+
+    [Fact]
+    public async Task Deleted_files_lose_their_chunks_on_every_node_but_shared_chunks_stay()
+    {
+        var shared = TestData.Random(ReplicationFixture.ChunkSize, 65);
+        var a = shared.Concat(TestData.Random(1000, 66)).ToArray();
+        var b = shared.Concat(TestData.Random(2000, 67)).ToArray();
+        await cluster.Gateway.PutFileAsync("/rep/gc-a.bin", new MemoryStream(a), ct: Ct);
+        await cluster.Gateway.PutFileAsync("/rep/gc-b.bin", new MemoryStream(b), ct: Ct);
+        var statA = await ReplicationTiming.WaitForCopiesAsync(cluster.Gateway, "/rep/gc-a.bin", 3, Soon, Ct);
+        await ReplicationTiming.WaitForCopiesAsync(cluster.Gateway, "/rep/gc-b.bin", 3, Soon, Ct);
+        var sharedId = statA.Chunks[0].Id;
+        var uniqueId = statA.Chunks[1].Id;
+
+        await cluster.Gateway.DeleteAsync("/rep/gc-a.bin", recursive: false, Ct);
+
+        var deadline = DateTime.UtcNow + Soon;
+        while (NodesHolding(uniqueId).Count > 0)
+        {
+            if (DateTime.UtcNow > deadline) Assert.Fail($"chunk {uniqueId} is still on {string.Join(", ", NodesHolding(uniqueId))}");
+            await Task.Delay(300, Ct);
+        }
+        Assert.True(NodesHolding(sharedId).Count >= 3);
+        Assert.Equal(TestData.Sha256(b), await DownloadSha256Async("/rep/gc-b.bin"));
+    }
+
+    private async Task WaitForNodeStateAsync(string node, string state)
+    {
+        var deadline = DateTime.UtcNow + Soon;
+        while ((await cluster.Gateway.GetNodesAsync(Ct)).Single(n => n.Name == node).State != state)
+        {
+            if (DateTime.UtcNow > deadline) Assert.Fail($"{node} never became {state}");
+            await Task.Delay(200, Ct);
+        }
+    }
+
+    private List<string> NodesHolding(string chunkId) =>
+        cluster.App.Resources.Where(r => r.Kind == Contracts.Cluster.ResourceKinds.StorageNode)
+            .Where(r => File.Exists(Path.Combine(cluster.App.GetResource(r.Name).DataDir, "chunks", chunkId[..2], chunkId[2..4], chunkId)))
+            .Select(r => r.Name).ToList();
+
+    private string ChunkFile(string node, string chunkId) =>
+        Path.Combine(cluster.App.GetResource(node).DataDir, "chunks", chunkId[..2], chunkId[2..4], chunkId);
+
+    private async Task<string> DownloadSha256Async(string path)
+    {
+        await using var download = await cluster.Gateway.GetFileAsync(path, ct: Ct);
+        return await TestData.Sha256OfAsync(download.Content);
+    }
+}
