@@ -1,7 +1,10 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Dfs.AppHost.Hosting;
 using Dfs.AppHost.Model;
+using Dfs.AppHost.Processes;
+using Dfs.AppHost.Resources;
 using Dfs.AppHost.Testing;
 using Dfs.AppHost.Tests.Support;
 using Dfs.Contracts.Api;
@@ -10,7 +13,7 @@ using Dfs.Contracts.Cluster;
 
 namespace Dfs.AppHost.Tests;
 
-/// <summary>The real cluster: gateway and storage nodes as built services. Needs Dfs.Gateway and Dfs.StorageNode built.</summary>
+/// <summary>The real cluster: the services as built. Needs Dfs.Gateway, Dfs.StorageNode and Dfs.Replicator built.</summary>
 [Trait("Category", "Cluster")]
 public sealed class ClusterTests
 {
@@ -31,10 +34,15 @@ public sealed class ClusterTests
             o.ReplicationFactor = 2;
             o.HeartbeatIntervalMs = 500;
             o.NodeDeadAfterMs = 8000;
+            o.ReplicatorReconcileIntervalMs = 1500;
+            o.GcGraceMs = 60000;
+            o.GcIntervalMs = 5000;
         }, TestLogging.Factory()).Build();
         await app.StartAsync(Ct);
 
-        string[] expected = profile == Profiles.Local ? ["postgres", "gateway", "node-1", "node-2"] : ["gateway", "node-1", "node-2"];
+        string[] expected = profile == Profiles.Local
+            ? ["postgres", "rabbitmq", "gateway", "node-1", "node-2", "replicator"]
+            : ["gateway", "node-1", "node-2"];
         using (var json = JsonDocument.Parse(await File.ReadAllTextAsync(app.ClusterFilePath, Ct)))
         {
             var root = json.RootElement;
@@ -49,14 +57,43 @@ public sealed class ClusterTests
                 var kind = r.GetProperty("kind").GetString();
                 Assert.Equal(name.StartsWith("node-", StringComparison.Ordinal) ? ResourceKinds.StorageNode : name, kind);
                 Assert.True(Procs.IsAlive(r.GetProperty("pid").GetInt32()));
-                Assert.StartsWith(name == "postgres" ? "tcp://127.0.0.1:" : "http://127.0.0.1:", r.GetProperty("url").GetString());
+                Assert.StartsWith(name switch { "postgres" => "tcp://127.0.0.1:", "rabbitmq" => "amqp://127.0.0.1:", _ => "http://127.0.0.1:" }, r.GetProperty("url").GetString());
                 Assert.Equal("running", r.GetProperty("state").GetString());
             }
         }
+        // What the services were started with, as they see it.
+        var gatewayEnvironment = EnvironmentOf(app, "gateway");
+        Assert.Equal("60000", gatewayEnvironment["Dfs__Gateway__GcGraceMs"]);
+        Assert.Equal("5000", gatewayEnvironment["Dfs__Gateway__GcIntervalMs"]);
         if (profile == Profiles.Embedded)
+        {
             Assert.StartsWith("Data Source=", app.GetConnectionString(ResourceNames.MetadataConnection));
+            Assert.Null(app.GetConnectionString(ResourceNames.MessagingConnection));
+            // No broker: the gateway hosts the Replicator, and with it the Replicator's settings.
+            Assert.False(gatewayEnvironment.ContainsKey("ConnectionStrings__messaging"));
+            Assert.Equal("1500", gatewayEnvironment["Dfs__Replicator__ReconcileIntervalMs"]);
+        }
         else
+        {
             Assert.StartsWith("Host=127.0.0.1;", app.GetConnectionString(ResourceNames.MetadataConnection));
+            var messaging = app.GetConnectionString(ResourceNames.MessagingConnection);
+            Assert.Equal($"amqp://guest:guest@127.0.0.1:{app.GetEndpoint("rabbitmq").Port}/", messaging);
+            Assert.Equal(messaging, gatewayEnvironment["ConnectionStrings__messaging"]);
+            Assert.False(gatewayEnvironment.ContainsKey("Dfs__Replicator__ReconcileIntervalMs"));
+
+            var replicator = EnvironmentOf(app, "replicator");
+            Assert.Equal(messaging, replicator["ConnectionStrings__messaging"]);
+            Assert.Equal(app.GatewayUrl!.ToString().TrimEnd('/'), replicator["services__gateway__http__0"]);
+            Assert.Equal(app.GetEndpoint("replicator").ToString().TrimEnd('/'), replicator["ASPNETCORE_URLS"]);
+            Assert.Equal("500", replicator["Dfs__Cluster__HeartbeatIntervalMs"]);
+            Assert.Equal("8000", replicator["Dfs__Cluster__NodeDeadAfterMs"]);
+            Assert.Equal("1500", replicator["Dfs__Replicator__ReconcileIntervalMs"]);
+            Assert.Equal(gatewayEnvironment["Dfs__Cluster__Secret"], replicator["Dfs__Cluster__Secret"]);
+            Assert.Equal("replicator", replicator["OTEL_SERVICE_NAME"]);
+            Assert.Equal(Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture), replicator["DFS_PARENT_PID"]);
+            using var replicatorClient = app.CreateHttpClient("replicator");
+            Assert.Equal(HttpStatusCode.OK, (await replicatorClient.GetAsync("/health", Ct)).StatusCode);
+        }
 
         using var gateway = app.CreateHttpClient("gateway");
         Assert.Equal(HttpStatusCode.OK, (await gateway.GetAsync("/health", Ct)).StatusCode);
@@ -71,9 +108,19 @@ public sealed class ClusterTests
         Assert.Contains(ClusterFile.TryRead(app.StateDirectory)!.Resources, r => r.Name == "node-3" && r.State == "running");
 
         var everything = app.Resources.SelectMany(r => Procs.WithDescendants(r.Pid!.Value)).ToList();
+        // epmd daemonizes: not a descendant, but it carries the broker's node name.
+        var broker = app.Resources.OfType<RabbitMqResource>().SingleOrDefault();
+        if (broker is not null) everything.AddRange(broker.FindProcesses());
+        var stateDir = app.StateDirectory;
         await app.DisposeAsync();
         await Procs.AssertAllGoneAsync(everything);
+        Assert.Empty(Procs.Mentioning(stateDir));
     }
+
+    private static Dictionary<string, string> EnvironmentOf(DfsApplication app, string resource) =>
+        ProcessTable.EnvironmentOf(app.GetResource(resource).Pid!.Value)!
+            .Select(e => e.Split('=', 2))
+            .ToDictionary(kv => kv[0], kv => kv.Length > 1 ? kv[1] : "", StringComparer.Ordinal);
 
     [Fact]
     public async Task A_killed_node_comes_back_on_the_same_url()

@@ -20,7 +20,8 @@ public sealed class CommandLineTests : IDisposable
     public void Every_switch_sets_its_option()
     {
         var command = Parse(["--state-dir", "/tmp/x", "--nodes", "3", "--profile", "embedded", "--replication", "2",
-            "--chunk-size", "1M", "--gateway-port=5123", "--heartbeat-ms", "300", "--node-dead-after-ms", "2000", "--configuration", "Release"]);
+            "--chunk-size", "1M", "--gateway-port=5123", "--heartbeat-ms", "300", "--node-dead-after-ms", "2000", "--configuration", "Release",
+            "--reconcile-ms", "750", "--gc-grace-ms", "0", "--gc-interval-ms", "400"]);
 
         Assert.True(command.IsValid, string.Join("; ", command.Errors));
         var o = command.Options!;
@@ -33,6 +34,9 @@ public sealed class CommandLineTests : IDisposable
         Assert.Equal(300, o.HeartbeatIntervalMs);
         Assert.Equal(2000, o.NodeDeadAfterMs);
         Assert.Equal("Release", o.ServiceConfiguration);
+        Assert.Equal(750, o.ReplicatorReconcileIntervalMs);
+        Assert.Equal(0, o.GcGraceMs);
+        Assert.Equal(400, o.GcIntervalMs);
     }
 
     [Fact]
@@ -47,6 +51,10 @@ public sealed class CommandLineTests : IDisposable
         Assert.Equal(2000, o.HeartbeatIntervalMs);
         Assert.Equal(15000, o.NodeDeadAfterMs);
         Assert.Equal(Dfs.Contracts.Cluster.ClusterFile.DefaultStateDirectory, o.StateDir);
+        // Unset: each service keeps its own default.
+        Assert.Null(o.ReplicatorReconcileIntervalMs);
+        Assert.Null(o.GcGraceMs);
+        Assert.Null(o.GcIntervalMs);
     }
 
     [Fact]
@@ -59,6 +67,7 @@ public sealed class CommandLineTests : IDisposable
             ["DFS_APPHOST_REPLICATION_FACTOR"] = "1",
             ["Dfs__AppHost__GatewayPort"] = "7001",
             ["DFS_APPHOST_STATE_DIR"] = "/tmp/from-env",
+            ["DFS_APPHOST_REPLICATOR_RECONCILE_INTERVAL_MS"] = "1234",
             ["UNRELATED"] = "9",
         };
 
@@ -67,6 +76,7 @@ public sealed class CommandLineTests : IDisposable
         Assert.Equal(5, o.Nodes);                 // appsettings.json
         Assert.Equal(1, o.ReplicationFactor);     // DFS_APPHOST_ beats appsettings.json
         Assert.Equal("/tmp/from-env", o.StateDir);
+        Assert.Equal(1234, o.ReplicatorReconcileIntervalMs);
         Assert.Equal(7002, o.GatewayPort);        // the command line beats both
         Assert.Equal("1", o.ResourceEnvironment["gateway"]["X_FROM_JSON"]);
     }
@@ -79,6 +89,9 @@ public sealed class CommandLineTests : IDisposable
     [InlineData(new[] { "--chunk-size", "lots" }, "is not a size in bytes")]
     [InlineData(new[] { "--chunk-size", "12" }, "chunk-size must be between")]
     [InlineData(new[] { "--gateway-port", "70000" }, "gateway-port must be between 0 and 65535")]
+    [InlineData(new[] { "--reconcile-ms", "0" }, "reconcile interval must be at least 1 ms")]
+    [InlineData(new[] { "--gc-grace-ms", "-1" }, "gc grace must not be negative")]
+    [InlineData(new[] { "--gc-interval-ms", "soon" }, "--gc-interval-ms: 'soon' is not a whole number")]
     [InlineData(new[] { "--frobnicate", "1" }, "unknown option '--frobnicate'")]
     [InlineData(new[] { "stray" }, "unexpected argument 'stray'")]
     public void Bad_values_are_explained(string[] args, string expected)
@@ -121,7 +134,7 @@ public sealed class CommandLineTests : IDisposable
         var (code, stdout, _) = await AppHostExe.RunAsync(TestContext.Current.CancellationToken, "--help");
 
         Assert.Equal(0, code);
-        foreach (var option in (string[])["--state-dir", "--nodes", "--profile", "--replication", "--chunk-size", "--gateway-port", "--help", "DFS_APPHOST_NODES"])
+        foreach (var option in (string[])["--state-dir", "--nodes", "--profile", "--replication", "--chunk-size", "--gateway-port", "--reconcile-ms", "--gc-grace-ms", "--gc-interval-ms", "--help", "DFS_APPHOST_NODES", "DFS_APPHOST_GC_GRACE_MS", "RabbitMQ"])
             Assert.Contains(option, stdout);
     }
 

@@ -195,7 +195,9 @@ public sealed class ProcessResourceTests
     {
         var builder = Empty();
         builder.AddExecutable("dotnetish", "/bin/bash", "-c",
-            "echo starting; echo 'Unhandled exception. System.InvalidOperationException: bad settings'; for i in $(seq 1 40); do echo \"   at Frame$i()\"; done; exit 134");
+            "echo starting; echo 'Unhandled exception. System.InvalidOperationException: bad settings'; for i in $(seq 1 40); do echo \"   at Frame$i()\"; done; exit 134")
+            // Like a service whose /health never answered: without a check it would count as healthy if a busy machine let it live past the first poll.
+            .WithHealthCheck(_ => Task.FromResult(false));
         await using var app = builder.Build();
 
         var e = await Assert.ThrowsAsync<ResourceStartException>(() => app.StartAsync(Ct));

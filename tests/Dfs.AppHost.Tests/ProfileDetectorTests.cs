@@ -1,10 +1,14 @@
 using Dfs.AppHost.Hosting;
 using Dfs.AppHost.Model;
+using Dfs.AppHost.Resources;
 
 namespace Dfs.AppHost.Tests;
 
 public sealed class ProfileDetectorTests : IDisposable
 {
+    private const string FakeRabbit = "/opt/fake/rabbitmq-server";
+    private static readonly Func<string?> RabbitInstalled = () => FakeRabbit;
+    private static readonly Func<string?> NoRabbit = () => null;
     private readonly string _root = Path.Combine(Path.GetTempPath(), "dfs-pgroot-" + Guid.NewGuid().ToString("N")[..8]);
 
     public ProfileDetectorTests() => Directory.CreateDirectory(_root);
@@ -23,7 +27,7 @@ public sealed class ProfileDetectorTests : IDisposable
     [Fact]
     public void Auto_without_postgres_is_embedded_and_says_why_in_one_line()
     {
-        var choice = ProfileDetector.Resolve(Profiles.Auto, null, _root);
+        var choice = ProfileDetector.Resolve(Profiles.Auto, null, _root, RabbitInstalled);
 
         Assert.Equal(Profiles.Embedded, choice.Profile);
         Assert.Null(choice.PostgresBinDirectory);
@@ -38,17 +42,38 @@ public sealed class ProfileDetectorTests : IDisposable
         var newest = FakeInstall("15");
         Directory.CreateDirectory(Path.Combine(_root, "16", "bin")); // no binaries: not an installation
 
-        var choice = ProfileDetector.Resolve(Profiles.Auto, null, _root);
+        var choice = ProfileDetector.Resolve(Profiles.Auto, null, _root, RabbitInstalled);
 
         Assert.Equal(Profiles.Local, choice.Profile);
         Assert.Equal(newest, choice.PostgresBinDirectory);
-        Assert.Equal($"profile: local (PostgreSQL found in {newest})", choice.Message);
+        Assert.Equal(FakeRabbit, choice.RabbitMqServer);
+        Assert.Equal($"profile: local (PostgreSQL found in {newest}, RabbitMQ in {FakeRabbit})", choice.Message);
+    }
+
+    [Fact]
+    public void Auto_with_postgres_but_without_rabbitmq_is_embedded_and_says_why()
+    {
+        FakeInstall("15");
+
+        var choice = ProfileDetector.Resolve(Profiles.Auto, null, _root, NoRabbit);
+
+        Assert.Equal(Profiles.Embedded, choice.Profile);
+        Assert.Equal("profile: embedded (no rabbitmq-server found; install the rabbitmq-server package for the local profile)", choice.Message);
+    }
+
+    [Fact]
+    public void Local_without_rabbitmq_is_a_clear_error()
+    {
+        FakeInstall("15");
+        var e = Assert.Throws<AppHostConfigurationException>(() => ProfileDetector.Resolve(Profiles.Local, null, _root, NoRabbit));
+        Assert.Contains("install the rabbitmq-server package", e.Message);
+        Assert.Contains("--profile embedded", e.Message);
     }
 
     [Fact]
     public void Local_without_postgres_is_a_clear_error()
     {
-        var e = Assert.Throws<AppHostConfigurationException>(() => ProfileDetector.Resolve(Profiles.Local, null, _root));
+        var e = Assert.Throws<AppHostConfigurationException>(() => ProfileDetector.Resolve(Profiles.Local, null, _root, RabbitInstalled));
         Assert.Contains("install the postgresql package", e.Message);
         Assert.Contains("--profile embedded", e.Message);
     }
@@ -57,22 +82,23 @@ public sealed class ProfileDetectorTests : IDisposable
     public void Embedded_needs_no_postgres()
     {
         FakeInstall("15");
-        Assert.Equal(Profiles.Embedded, ProfileDetector.Resolve(Profiles.Embedded, null, _root).Profile);
+        Assert.Equal(Profiles.Embedded, ProfileDetector.Resolve(Profiles.Embedded, null, _root, NoRabbit).Profile);
     }
 
     [Fact]
     public void An_explicit_bin_dir_is_checked()
     {
         var bin = FakeInstall("14");
-        Assert.Equal(bin, ProfileDetector.Resolve(Profiles.Auto, bin, "/nonexistent").PostgresBinDirectory);
-        Assert.Throws<AppHostConfigurationException>(() => ProfileDetector.Resolve(Profiles.Local, _root, "/nonexistent"));
+        Assert.Equal(bin, ProfileDetector.Resolve(Profiles.Auto, bin, "/nonexistent", RabbitInstalled).PostgresBinDirectory);
+        Assert.Throws<AppHostConfigurationException>(() => ProfileDetector.Resolve(Profiles.Local, _root, "/nonexistent", RabbitInstalled));
     }
 
     [Fact]
-    public void This_machine_has_postgresql_installed()
+    public void This_machine_has_postgresql_and_rabbitmq_installed()
     {
-        // The local profile and the PostgreSQL tests rely on it (apt-get install postgresql).
+        // The local profile and the PostgreSQL and RabbitMQ tests rely on them (apt-get install postgresql rabbitmq-server).
         Assert.NotNull(ProfileDetector.FindPostgresBin());
+        Assert.Equal(RabbitMqResource.DebianServerScript, RabbitMqResource.FindServer());
         Assert.Equal(Profiles.Local, ProfileDetector.Resolve(Profiles.Auto, null).Profile);
     }
 }

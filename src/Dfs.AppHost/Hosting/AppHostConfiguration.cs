@@ -35,12 +35,15 @@ public static class AppHostConfiguration
     [
         new("--state-dir", nameof(DfsAppHostOptions.StateDir), "DIR", "State folder: data of every resource, logs/, cluster.json. Default: $DFS_STATE_DIR, else ~/.local/share/dfs."),
         new("--nodes", nameof(DfsAppHostOptions.Nodes), "N", "Number of storage nodes (1-64). Default: 4.", AppHostSwitchType.Integer),
-        new("--profile", nameof(DfsAppHostOptions.Profile), "auto|local|embedded", "local = our own PostgreSQL; embedded = SQLite, no PostgreSQL; auto = local when PostgreSQL is installed. Default: auto."),
+        new("--profile", nameof(DfsAppHostOptions.Profile), "auto|local|embedded", "local = our own PostgreSQL and RabbitMQ, the Replicator as a service; embedded = SQLite, the Replicator inside the gateway; auto = local when PostgreSQL and RabbitMQ are installed. Default: auto."),
         new("--replication", nameof(DfsAppHostOptions.ReplicationFactor), "N", "Replicas per chunk (1-16). Default: 3.", AppHostSwitchType.Integer),
         new("--chunk-size", nameof(DfsAppHostOptions.ChunkSizeBytes), "BYTES", "Chunk size in bytes; K, M, G suffixes allowed (4K-1G). Default: 8M.", AppHostSwitchType.Size),
         new("--gateway-port", nameof(DfsAppHostOptions.GatewayPort), "P", "Gateway port on 127.0.0.1; 0 = a free one (kept from the last run when free). Default: 0.", AppHostSwitchType.Integer),
         new("--heartbeat-ms", nameof(DfsAppHostOptions.HeartbeatIntervalMs), "MS", "Storage node heartbeat interval. Default: 2000.", AppHostSwitchType.Integer),
         new("--node-dead-after-ms", nameof(DfsAppHostOptions.NodeDeadAfterMs), "MS", "A node without heartbeat this long is dead. Default: 15000.", AppHostSwitchType.Integer),
+        new("--reconcile-ms", nameof(DfsAppHostOptions.ReplicatorReconcileIntervalMs), "MS", "How often the Replicator's reconciler looks for under-replicated chunks. Default: the Replicator's own.", AppHostSwitchType.Integer),
+        new("--gc-grace-ms", nameof(DfsAppHostOptions.GcGraceMs), "MS", "How long the gateway keeps unreferenced chunks before deleting them. Default: the gateway's own.", AppHostSwitchType.Integer),
+        new("--gc-interval-ms", nameof(DfsAppHostOptions.GcIntervalMs), "MS", "How often the gateway's chunk garbage collector runs. Default: the gateway's own.", AppHostSwitchType.Integer),
         new("--postgres-bin-dir", nameof(DfsAppHostOptions.PostgresBinDir), "DIR", "Folder with initdb and postgres. Default: the newest /usr/lib/postgresql/*/bin."),
         new("--configuration", nameof(DfsAppHostOptions.ServiceConfiguration), "Debug|Release", "Which build of the services to run. Default: the AppHost's own."),
     ];
@@ -109,7 +112,7 @@ public static class AppHostConfiguration
     public static string HelpText()
     {
         var text = new StringBuilder();
-        text.AppendLine("Dfs AppHost: runs PostgreSQL (local profile), the gateway and the storage nodes as child processes,");
+        text.AppendLine("Dfs AppHost: runs PostgreSQL and RabbitMQ (local profile), the gateway, the storage nodes and the Replicator as child processes,");
         text.AppendLine("writes STATE_DIR/cluster.json once everything is healthy, and stops everything on Ctrl+C or SIGTERM.");
         text.AppendLine();
         text.AppendLine("Usage: dotnet run --project src/Dfs.AppHost -- [options]");
@@ -126,7 +129,7 @@ public static class AppHostConfiguration
         text.AppendLine("Each option is also a setting: in appsettings.json beside the AppHost under \"Dfs\": { \"AppHost\": { ... } },");
         text.AppendLine("or in the environment as Dfs__AppHost__SETTING or DFS_APPHOST_SETTING (the command line wins):");
         foreach (var s in Switches)
-            text.AppendLine(CultureInfo.InvariantCulture, $"  {s.Name,-22} {s.Setting,-22} {EnvironmentPrefix}{ScreamingSnake(s.Setting)}");
+            text.AppendLine(CultureInfo.InvariantCulture, $"  {s.Name,-22} {s.Setting,-30} {EnvironmentPrefix}{ScreamingSnake(s.Setting)}");
         text.AppendLine("Settings only: StartTimeout and StopGracePeriod (hh:mm:ss), ResourceEnvironment:RESOURCE:VARIABLE (extra");
         text.AppendLine("environment for one resource, e.g. Dfs__AppHost__ResourceEnvironment__gateway__Logging__LogLevel__Default=Debug).");
         text.AppendLine("DFS_APPHOST_VERBOSE=1 logs every state change; each resource's output is in STATE_DIR/logs/NAME.log.");

@@ -63,7 +63,10 @@ public sealed class DfsApplicationBuilder
 
     internal event Action<ProcessResource>? ResourceAdded;
 
-    /// <summary>The standard cluster for the options: postgres (local profile), gateway, node-1..node-N.</summary>
+    /// <summary>
+    /// The standard cluster for the options: local profile postgres, rabbitmq, gateway, node-1..node-N, replicator;
+    /// embedded profile gateway (SQLite, the Replicator in-process) and node-1..node-N.
+    /// </summary>
     public static DfsApplicationBuilder Create(DfsAppHostOptions options, ILoggerFactory? loggerFactory = null) =>
         new DfsApplicationBuilder(options, loggerFactory).AddDfsCluster();
 
@@ -73,11 +76,20 @@ public sealed class DfsApplicationBuilder
 
     public DfsApplicationBuilder AddDfsCluster()
     {
-        if (Profile.Profile == Profiles.Local) AddPostgres();
-        else AddConnectionString(ResourceNames.MetadataConnection, "Data Source=" + Path.Combine(StateDirectory, ResourceNames.Gateway, "dfs.db"));
+        var local = Profile.Profile == Profiles.Local;
+        if (local)
+        {
+            AddPostgres();
+            AddRabbitMq();
+        }
+        else
+        {
+            AddConnectionString(ResourceNames.MetadataConnection, "Data Source=" + Path.Combine(StateDirectory, ResourceNames.Gateway, "dfs.db"));
+        }
         AddGateway();
         for (var i = 0; i < Options.Nodes; i++) AddStorageNode();
-        // Later: AddRabbitMq() (ConnectionStrings__messaging for the gateway) and AddReplicator() join here.
+        // Without a broker the gateway hosts the Replicator itself.
+        if (local) AddReplicator();
         return this;
     }
 
@@ -88,6 +100,18 @@ public sealed class DfsApplicationBuilder
         return AddResource(new PostgresResource(bin, name));
     }
 
+    /// <summary>Our own broker; provides ConnectionStrings__messaging to the gateway and the Replicator added after it.</summary>
+    public RabbitMqResource AddRabbitMq(string name = ResourceNames.RabbitMq)
+    {
+        var server = Profile.RabbitMqServer ?? RabbitMqResource.FindServer()
+            ?? throw new AppHostConfigurationException("No RabbitMQ server (rabbitmq-server) found; install the rabbitmq-server package.");
+        return AddResource(new RabbitMqResource(server, name));
+    }
+
+    /// <summary>
+    /// Waits for the metadata database and, when there is one, the broker (ConnectionStrings__messaging);
+    /// without a broker it hosts the Replicator in-process, so it also gets the Replicator's settings.
+    /// </summary>
     public ProjectResource AddGateway()
     {
         var gateway = new ProjectResource(ResourceNames.Gateway, ResourceKinds.Gateway, ServiceProjectNames.Gateway, Options.GatewayPort)
@@ -96,7 +120,13 @@ public sealed class DfsApplicationBuilder
             .WithEnvironment("Dfs__Cluster__HeartbeatIntervalMs", Options.HeartbeatIntervalMs)
             .WithEnvironment("Dfs__Cluster__NodeDeadAfterMs", Options.NodeDeadAfterMs)
             .WithEnvironment("Dfs__Cluster__Secret", ClusterSecret);
+        if (Options.GcGraceMs is { } grace) gateway.WithEnvironment("Dfs__Gateway__GcGraceMs", grace);
+        if (Options.GcIntervalMs is { } interval) gateway.WithEnvironment("Dfs__Gateway__GcIntervalMs", interval);
         WithConnectionString(gateway, ResourceNames.MetadataConnection);
+        if (HasConnectionString(ResourceNames.MessagingConnection))
+            WithConnectionString(gateway, ResourceNames.MessagingConnection);
+        else if (Options.ReplicatorReconcileIntervalMs is { } reconcile)
+            gateway.WithEnvironment("Dfs__Replicator__ReconcileIntervalMs", reconcile);
         return AddResource(gateway);
     }
 
@@ -116,15 +146,22 @@ public sealed class DfsApplicationBuilder
     }
 
     /// <summary>
-    /// The Replicator (a later issue): not part of <see cref="AddDfsCluster"/> yet. When it comes, it also
-    /// needs ConnectionStrings__messaging from a RabbitMQ resource (WithReference).
+    /// The Replicator as its own service: finds the gateway (services__gateway__http__0) and consumes events
+    /// from the broker (ConnectionStrings__messaging); waits for both. Add the broker first.
     /// </summary>
     public ProjectResource AddReplicator()
     {
         var gateway = FindResource(ResourceNames.Gateway) ?? throw new InvalidOperationException("Add the gateway before the Replicator.");
+        if (!HasConnectionString(ResourceNames.MessagingConnection))
+            throw new InvalidOperationException("Add a broker (AddRabbitMq) or a messaging connection string before the Replicator.");
         var replicator = new ProjectResource(ResourceNames.Replicator, ResourceKinds.Replicator, ServiceProjectNames.Replicator)
             .WithReference(gateway)
+            .WithEnvironment("Dfs__Cluster__HeartbeatIntervalMs", Options.HeartbeatIntervalMs)
+            .WithEnvironment("Dfs__Cluster__NodeDeadAfterMs", Options.NodeDeadAfterMs)
             .WithEnvironment("Dfs__Cluster__Secret", ClusterSecret);
+        if (Options.ReplicatorReconcileIntervalMs is { } reconcile)
+            replicator.WithEnvironment("Dfs__Replicator__ReconcileIntervalMs", reconcile);
+        WithConnectionString(replicator, ResourceNames.MessagingConnection);
         return AddResource(replicator);
     }
 
@@ -174,6 +211,12 @@ public sealed class DfsApplicationBuilder
             .DefaultIfEmpty(0)
             .Max();
         return ResourceNames.StorageNode(highest + 1);
+    }
+
+    private bool HasConnectionString(string name)
+    {
+        if (Resources.Any(r => r is IResourceWithConnectionString c && c.ConnectionStringName == name)) return true;
+        lock (_gate) return _connectionStrings.ContainsKey(name);
     }
 
     /// <summary>ConnectionStrings__NAME from the resource that provides it, else from <see cref="AddConnectionString"/>.</summary>

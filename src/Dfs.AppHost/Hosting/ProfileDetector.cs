@@ -1,10 +1,14 @@
 using Dfs.AppHost.Model;
+using Dfs.AppHost.Resources;
 
 namespace Dfs.AppHost.Hosting;
 
 /// <summary>The profile actually used and why, for the one line the AppHost prints at start.</summary>
 public sealed record ProfileChoice(string Profile, string? PostgresBinDirectory, string Reason)
 {
+    /// <summary>The rabbitmq-server script (local profile).</summary>
+    public string? RabbitMqServer { get; init; }
+
     public string Message => $"profile: {Profile} ({Reason})";
 }
 
@@ -16,29 +20,37 @@ public static class ProfileDetector
     public const string DefaultSearchRoot = "/usr/lib/postgresql";
 
     /// <summary>
-    /// auto = local when a PostgreSQL server is installed (or <paramref name="postgresBinDir"/> is given), else embedded.
+    /// auto = local when a PostgreSQL server (or <paramref name="postgresBinDir"/>) and RabbitMQ are installed, else embedded.
     /// </summary>
-    public static ProfileChoice Resolve(string requested, string? postgresBinDir, string searchRoot = DefaultSearchRoot)
+    /// <param name="findRabbitMq">Finds rabbitmq-server; default <see cref="RabbitMqResource.FindServer"/>.</param>
+    public static ProfileChoice Resolve(string requested, string? postgresBinDir, string searchRoot = DefaultSearchRoot, Func<string?>? findRabbitMq = null)
     {
+        findRabbitMq ??= RabbitMqResource.FindServer;
         switch (requested)
         {
             case Profiles.Embedded:
-                return new ProfileChoice(Profiles.Embedded, null, "requested; SQLite metadata, no PostgreSQL");
+                return new ProfileChoice(Profiles.Embedded, null, "requested; SQLite metadata, in-process messaging, no PostgreSQL or RabbitMQ");
             case Profiles.Local:
             {
                 var bin = postgresBinDir is null ? FindPostgresBin(searchRoot) : CheckBinDir(postgresBinDir);
-                return bin is null
-                    ? throw new AppHostConfigurationException(
-                        $"profile local needs PostgreSQL, but no PostgreSQL binaries were found under {searchRoot}; install the postgresql package, set --postgres-bin-dir, or use --profile embedded.")
-                    : new ProfileChoice(Profiles.Local, bin, $"requested; PostgreSQL from {bin}");
+                if (bin is null)
+                    throw new AppHostConfigurationException(
+                        $"profile local needs PostgreSQL, but no PostgreSQL binaries were found under {searchRoot}; install the postgresql package, set --postgres-bin-dir, or use --profile embedded.");
+                var rabbit = findRabbitMq()
+                    ?? throw new AppHostConfigurationException(
+                        "profile local needs RabbitMQ, but rabbitmq-server was not found; install the rabbitmq-server package or use --profile embedded.");
+                return new ProfileChoice(Profiles.Local, bin, $"requested; PostgreSQL from {bin}, RabbitMQ from {rabbit}") { RabbitMqServer = rabbit };
             }
             case Profiles.Auto:
             {
                 var bin = postgresBinDir is null ? FindPostgresBin(searchRoot) : CheckBinDir(postgresBinDir);
-                return bin is null
-                    ? new ProfileChoice(Profiles.Embedded, null,
-                        $"no PostgreSQL binaries found under {searchRoot}; install the postgresql package for the local profile")
-                    : new ProfileChoice(Profiles.Local, bin, $"PostgreSQL found in {bin}");
+                if (bin is null)
+                    return new ProfileChoice(Profiles.Embedded, null,
+                        $"no PostgreSQL binaries found under {searchRoot}; install the postgresql package for the local profile");
+                var rabbit = findRabbitMq();
+                return rabbit is null
+                    ? new ProfileChoice(Profiles.Embedded, null, "no rabbitmq-server found; install the rabbitmq-server package for the local profile")
+                    : new ProfileChoice(Profiles.Local, bin, $"PostgreSQL found in {bin}, RabbitMQ in {rabbit}") { RabbitMqServer = rabbit };
             }
             default:
                 throw new AppHostConfigurationException($"profile '{requested}' is not one of {string.Join(", ", Profiles.All)}.");

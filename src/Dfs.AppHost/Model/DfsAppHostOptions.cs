@@ -12,7 +12,7 @@ public sealed class DfsAppHostOptions
     public const long MinChunkSizeBytes = 4 * 1024;
     public const long MaxChunkSizeBytes = 1024L * 1024 * 1024;
 
-    /// <summary>auto | local | embedded. auto = local when PostgreSQL binaries are installed.</summary>
+    /// <summary>auto | local | embedded. auto = local when PostgreSQL binaries and rabbitmq-server are installed.</summary>
     public string Profile { get; set; } = Profiles.Auto;
 
     public string StateDir { get; set; } = ClusterFile.DefaultStateDirectory;
@@ -29,6 +29,15 @@ public sealed class DfsAppHostOptions
     public int HeartbeatIntervalMs { get; set; } = 2000;
 
     public int NodeDeadAfterMs { get; set; } = 15000;
+
+    /// <summary>The Replicator's reconciler period (Dfs__Replicator__ReconcileIntervalMs); null = the Replicator's default.</summary>
+    public int? ReplicatorReconcileIntervalMs { get; set; }
+
+    /// <summary>How long the gateway keeps unreferenced chunks before collecting them (Dfs__Gateway__GcGraceMs); null = its default.</summary>
+    public int? GcGraceMs { get; set; }
+
+    /// <summary>How often the gateway's garbage collector runs (Dfs__Gateway__GcIntervalMs); null = its default.</summary>
+    public int? GcIntervalMs { get; set; }
 
     /// <summary>Folder holding initdb and postgres; null = the newest /usr/lib/postgresql/*/bin.</summary>
     public string? PostgresBinDir { get; set; }
@@ -65,6 +74,12 @@ public sealed class DfsAppHostOptions
             errors.Add($"heartbeat interval must be at least 50 ms (got {HeartbeatIntervalMs}).");
         if (NodeDeadAfterMs <= HeartbeatIntervalMs)
             errors.Add($"node-dead-after ({NodeDeadAfterMs} ms) must be longer than the heartbeat interval ({HeartbeatIntervalMs} ms).");
+        if (ReplicatorReconcileIntervalMs is < 1)
+            errors.Add($"reconcile interval must be at least 1 ms (got {ReplicatorReconcileIntervalMs}).");
+        if (GcGraceMs is < 0)
+            errors.Add($"gc grace must not be negative (got {GcGraceMs}).");
+        if (GcIntervalMs is < 1)
+            errors.Add($"gc interval must be at least 1 ms (got {GcIntervalMs}).");
         if (ServiceConfiguration is { Length: 0 })
             errors.Add("service configuration must not be empty (Debug or Release).");
         if (StartTimeout <= TimeSpan.Zero)

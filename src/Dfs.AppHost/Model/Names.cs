@@ -13,12 +13,16 @@ public static class Profiles
 public static class ResourceNames
 {
     public const string Postgres = "postgres";
+    public const string RabbitMq = "rabbitmq";
     public const string Gateway = "gateway";
     public const string Replicator = "replicator";
     public const string StorageNodePrefix = "node-";
 
     /// <summary>The gateway's metadata database connection (ConnectionStrings__metadata).</summary>
     public const string MetadataConnection = "metadata";
+
+    /// <summary>The message broker (ConnectionStrings__messaging); absent means the gateway hosts the Replicator in-process.</summary>
+    public const string MessagingConnection = "messaging";
 
     public static string StorageNode(int index) => StorageNodePrefix + index;
 }

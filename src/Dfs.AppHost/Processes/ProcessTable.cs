@@ -32,6 +32,45 @@ public static class ProcessTable
         catch (UnauthorizedAccessException) { return null; }
     }
 
+    /// <summary>The environment the process was started with (NAME=value entries); null when gone or not ours to read.</summary>
+    public static IReadOnlyList<string>? EnvironmentOf(int pid)
+    {
+        try
+        {
+            var bytes = File.ReadAllBytes($"/proc/{pid}/environ");
+            return Encoding.UTF8.GetString(bytes).Split('\0', StringSplitOptions.RemoveEmptyEntries);
+        }
+        catch (IOException) { return null; }
+        catch (UnauthorizedAccessException) { return null; }
+    }
+
+    /// <summary>
+    /// Live processes started with the variable <paramref name="name"/> set to exactly <paramref name="value"/>
+    /// (this process excluded). Finds descendants that left our process group (a daemonized epmd) by what
+    /// they inherited.
+    /// </summary>
+    public static IReadOnlyList<int> FindByEnvironment(string name, string value)
+    {
+        var entry = name + "=" + value;
+        var self = Environment.ProcessId;
+        var found = new List<int>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid) || pid == self) continue;
+            if (EnvironmentOf(pid) is { } environment && environment.Contains(entry, StringComparer.Ordinal) && IsAlive(pid))
+                found.Add(pid);
+        }
+        return found;
+    }
+
+    /// <summary>The executable's name as the kernel knows it (/proc/PID/comm): "beam.smp", "epmd".</summary>
+    public static string? Name(int pid)
+    {
+        try { return File.ReadAllText($"/proc/{pid}/comm").TrimEnd('\n'); }
+        catch (IOException) { return null; }
+        catch (UnauthorizedAccessException) { return null; }
+    }
+
     /// <summary>Live processes whose command line contains <paramref name="fragment"/> (this process excluded).</summary>
     public static IReadOnlyList<int> FindByCommandLine(string fragment)
     {

@@ -4,7 +4,7 @@ namespace Dfs.AppHost.Resources;
 
 /// <summary>
 /// Any command, run in its data folder. Healthy while it runs unless a health check is given.
-/// Tools and later resources (RabbitMQ's wrapper, for one) fit here or derive from <see cref="ProcessResource"/>.
+/// Tools fit here; servers with more to manage derive from <see cref="ProcessResource"/> (see <see cref="RabbitMqResource"/>).
 /// </summary>
 public sealed class ExecutableResource : ProcessResource
 {

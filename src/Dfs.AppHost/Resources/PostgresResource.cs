@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text;
 using Dfs.AppHost.Model;
 using Dfs.AppHost.Processes;
@@ -18,8 +17,8 @@ public sealed class PostgresResource : ProcessResource, IResourceWithConnectionS
 {
     public const string DatabaseName = "dfs";
     public const string UserName = "postgres";
-    private const string SetprivPath = "/usr/bin/setpriv";
     private const int MaxSocketPathBytes = 107;
+    private static readonly ServiceAccount Account = new(UserName, "/var/lib/postgresql");
 
     private int _port;
     private string? _dataDir;
@@ -53,7 +52,7 @@ public sealed class PostgresResource : ProcessResource, IResourceWithConnectionS
     public string? GetConnectionString() =>
         _port == 0 ? null : $"Host=127.0.0.1;Port={_port.ToString(CultureInfo.InvariantCulture)};Username={UserName};Database={DatabaseName};Pooling=true;Maximum Pool Size=50";
 
-    private static bool RunsAsRoot => Environment.IsPrivilegedProcess;
+    private static bool RunsAsRoot => ServiceAccount.RunsAsRoot;
 
     private protected override async Task PrepareAsync(CancellationToken ct)
     {
@@ -154,12 +153,12 @@ public sealed class PostgresResource : ProcessResource, IResourceWithConnectionS
         if (RunsAsRoot)
         {
             await ChownAsync(root, recursive: true, ct);
-            GrantSearchOnStateDirectory();
-            if (!await PostgresUserCanUseAsync(root, ct))
+            Account.GrantSearch(Context.StateDirectory, Output);
+            if (!await Account.CanUseAsync(root, ct))
             {
                 // Typically StateDir under /root (mode 700): keep the cluster where the postgres user can reach it, linked from StateDir.
-                var hash = Hash(Path.GetFullPath(root));
-                var home = Directory.Exists("/var/lib/postgresql") ? "/var/lib/postgresql/dfs" : "/var/tmp/dfs-postgres";
+                var hash = ServiceAccount.Hash(Path.GetFullPath(root));
+                var home = Account.RelocationRoot;
                 var real = Path.Combine(home, hash);
                 Directory.CreateDirectory(real);
                 await ChownAsync(home, recursive: false, ct);
@@ -180,7 +179,7 @@ public sealed class PostgresResource : ProcessResource, IResourceWithConnectionS
         // Unix socket paths are limited to 107 bytes, ".s.PGSQL.65535.lock" included.
         if (!_socketDirIsTemporary && Encoding.UTF8.GetByteCount(Path.Combine(socketDir, ".s.PGSQL.65535.lock")) > MaxSocketPathBytes)
         {
-            socketDir = TemporarySocketDir(Hash(Path.GetFullPath(root)));
+            socketDir = TemporarySocketDir(ServiceAccount.Hash(Path.GetFullPath(root)));
             _socketDirIsTemporary = true;
         }
 
@@ -188,24 +187,7 @@ public sealed class PostgresResource : ProcessResource, IResourceWithConnectionS
         _socketDir = socketDir;
     }
 
-    /// <summary>
-    /// A state folder made with mode 700 (Directory.CreateTempSubdirectory does) keeps the postgres user
-    /// out; search permission (o+x, not read) on our own folder is all it needs to reach its subfolder.
-    /// Parent folders are not ours to change: when one of them blocks, the cluster is relocated instead.
-    /// </summary>
-    private void GrantSearchOnStateDirectory()
-    {
-        if (OperatingSystem.IsWindows()) return;
-        var stateDir = Context.StateDirectory;
-        var mode = File.GetUnixFileMode(stateDir);
-        if (mode.HasFlag(UnixFileMode.OtherExecute)) return;
-        File.SetUnixFileMode(stateDir, mode | UnixFileMode.OtherExecute);
-        Output.Append($"[apphost] allowed the postgres user to pass through {stateDir} (o+x)");
-    }
-
     private static string TemporarySocketDir(string hash) => Path.Combine("/tmp", "dfs-pg-" + hash);
-
-    private static string Hash(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..12];
 
     /// <summary>A postmaster left by an AppHost that was killed still holds the data folder: stop it first.</summary>
     private async Task StopStalePostmasterAsync(CancellationToken ct)
@@ -233,25 +215,7 @@ public sealed class PostgresResource : ProcessResource, IResourceWithConnectionS
         catch (UnauthorizedAccessException) { return null; }
     }
 
-    /// <summary>As root, runs the command as the postgres user; setpriv execs in place, so the pid stays the command's.</summary>
-    private static (string File, IReadOnlyList<string> Args) AsPostgresUser(string file, IReadOnlyList<string> args)
-    {
-        if (!RunsAsRoot) return (file, args);
-        if (File.Exists(SetprivPath))
-            return (SetprivPath, ["--reuid=" + UserName, "--regid=" + UserName, "--init-groups", "--", file, .. args]);
-        return ("runuser", ["-u", UserName, "--", file, .. args]);
-    }
+    private static (string File, IReadOnlyList<string> Args) AsPostgresUser(string file, IReadOnlyList<string> args) => Account.Command(file, args);
 
-    private async Task<bool> PostgresUserCanUseAsync(string folder, CancellationToken ct)
-    {
-        var (file, args) = AsPostgresUser("/usr/bin/test", ["-w", folder, "-a", "-x", folder]);
-        return await CommandRunner.RunAsync(file, args, null, ct) == 0;
-    }
-
-    private async Task ChownAsync(string path, bool recursive, CancellationToken ct)
-    {
-        string[] args = recursive ? ["-R", $"{UserName}:{UserName}", path] : [$"{UserName}:{UserName}", path];
-        var code = await CommandRunner.RunAsync("chown", args, Output, ct);
-        if (code != 0) throw new InvalidOperationException($"chown {string.Join(' ', args)} exited with code {code}; does the '{UserName}' user exist?");
-    }
+    private Task ChownAsync(string path, bool recursive, CancellationToken ct) => Account.ChownAsync(path, recursive, Output, ct);
 }

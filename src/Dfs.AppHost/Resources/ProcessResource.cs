@@ -139,7 +139,19 @@ public abstract partial class ProcessResource
     /// <summary>The polite stop; SIGKILL of the whole tree follows after the grace period.</summary>
     private protected virtual void RequestStop(ChildProcess process) => process.Signal(Native.SIGTERM);
 
+    /// <summary>After every stop or kill (not after a crash, which the next launch's PrepareAsync sees).</summary>
     private protected virtual Task OnStoppedAsync() => Task.CompletedTask;
+
+    /// <summary>Between the polite stop and SIGKILL; a server that must flush its stores may ask for more.</summary>
+    private protected virtual TimeSpan StopGracePeriod => Context.Options.StopGracePeriod;
+
+    /// <summary>
+    /// After <see cref="KillNow"/> killed the process group: processes that left the group (daemons) go too.
+    /// Synchronous and quick: the AppHost is exiting.
+    /// </summary>
+    private protected virtual void OnKilledNow()
+    {
+    }
 
     // ---- waiting --------------------------------------------------------------------------------
 
@@ -252,6 +264,8 @@ public abstract partial class ProcessResource
         try { _runCts?.Cancel(); }
         catch (ObjectDisposedException) { }
         process?.KillTree();
+        try { OnKilledNow(); }
+        catch (Exception ex) { Logger.LogWarning(ex, "Cleaning up after killing {Resource} failed", Name); }
     }
 
     private async Task StopCoreAsync(bool kill, ResourceState? finalState)
@@ -282,9 +296,9 @@ public abstract partial class ProcessResource
                     SetState(ResourceState.Stopping);
                     try { RequestStop(process); }
                     catch (Exception ex) { Logger.LogWarning(ex, "Could not signal {Resource}", Name); }
-                    if (!await process.WaitForExitAsync(Context.Options.StopGracePeriod))
+                    if (!await process.WaitForExitAsync(StopGracePeriod))
                     {
-                        Output.Append($"[apphost] {Name} still running after {Context.Options.StopGracePeriod.TotalSeconds:0.#} s; killing its process tree");
+                        Output.Append($"[apphost] {Name} still running after {StopGracePeriod.TotalSeconds:0.#} s; killing its process tree");
                         process.KillTree();
                     }
                 }

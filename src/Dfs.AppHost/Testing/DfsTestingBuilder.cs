@@ -11,7 +11,7 @@ namespace Dfs.AppHost.Testing;
 /// </summary>
 public static class DfsTestingBuilder
 {
-    /// <summary>The standard cluster (postgres for the local profile, gateway, node-1..N).</summary>
+    /// <summary>The standard cluster (local profile: postgres, rabbitmq, gateway, node-1..N, replicator; embedded: gateway, node-1..N).</summary>
     public static DfsApplicationBuilder Create(Action<DfsAppHostOptions>? configure = null, ILoggerFactory? loggerFactory = null)
     {
         var (options, temporary) = Configure(configure);
@@ -20,7 +20,7 @@ public static class DfsTestingBuilder
         return builder;
     }
 
-    /// <summary>No resources: add your own (AddPostgres, AddExecutable, …).</summary>
+    /// <summary>No resources: add your own (AddPostgres, AddRabbitMq, AddExecutable, …).</summary>
     public static DfsApplicationBuilder CreateEmpty(Action<DfsAppHostOptions>? configure = null, ILoggerFactory? loggerFactory = null)
     {
         var (options, temporary) = Configure(configure);

@@ -30,6 +30,31 @@ public static class Procs
         return result;
     }
 
+    /// <summary>Live processes (this one excluded) whose command line or environment contains any of <paramref name="fragments"/>, described.</summary>
+    public static IReadOnlyList<string> Mentioning(params string[] fragments)
+    {
+        var self = Environment.ProcessId;
+        var found = new List<string>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid) || pid == self || !IsAlive(pid)) continue;
+            var cmd = ProcessTable.CommandLine(pid) ?? "";
+            var environment = ProcessTable.EnvironmentOf(pid) ?? [];
+            var hit = fragments.FirstOrDefault(f => cmd.Contains(f, StringComparison.Ordinal) || environment.Any(e => e.Contains(f, StringComparison.Ordinal)));
+            if (hit is not null) found.Add($"{pid} {ProcessTable.Name(pid)} ({hit}): {cmd}");
+        }
+        return found;
+    }
+
+    /// <summary>The user owning a file, or a process when given /proc/PID.</summary>
+    public static string Owner(string path)
+    {
+        using var stat = Process.Start(new ProcessStartInfo("stat", ["-c", "%U", path]) { UseShellExecute = false, RedirectStandardOutput = true })!;
+        var owner = stat.StandardOutput.ReadToEnd().Trim();
+        stat.WaitForExit();
+        return owner;
+    }
+
     public static async Task AssertAllGoneAsync(IEnumerable<int> pids, TimeSpan? within = null)
     {
         var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(5));

@@ -1,0 +1,58 @@
+using System.Net.Http.Json;
+using Dfs.AppHost.Testing;
+using Dfs.Contracts.Api;
+using Dfs.Contracts.Clients;
+
+namespace Dfs.IntegrationTests;
+
+/// <summary>A cluster whose only replication targets refuse every copy, until a new node joins.</summary>
+public sealed class ReplicationFailureTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task A_consumer_that_keeps_failing_ends_in_the_error_queue_and_a_new_node_gets_the_repair()
+    {
+        // node-1 has room; node-2 and node-3 are nearly full: placement avoids them and they refuse copies (507).
+        var tiny = new Dictionary<string, string> { ["Dfs__StorageNode__CapacityBytes"] = "65536", ["Dfs__StorageNode__ReserveBytes"] = "0" };
+        await using var app = DfsTestingBuilder.Create(o =>
+        {
+            o.Profile = "local";
+            o.Nodes = 3;
+            o.ReplicationFactor = 2;
+            o.ChunkSizeBytes = 256 * 1024;
+            o.HeartbeatIntervalMs = 300;
+            o.NodeDeadAfterMs = 3000;
+            o.ReplicatorReconcileIntervalMs = 1000;
+            o.ResourceEnvironment["node-2"] = tiny;
+            o.ResourceEnvironment["node-3"] = new(tiny);
+            o.ResourceEnvironment["replicator"] = ReplicationTiming.FastRetries;
+        }).Build();
+        await app.StartAsync(Ct);
+        var http = app.CreateHttpClient("gateway");
+        var gateway = new GatewayClient(http);
+
+        var data = TestData.Random(200_000, 91);
+        await gateway.PutFileAsync("/fail/only-one-copy.bin", new MemoryStream(data), ct: Ct);
+        Assert.Equal("node-1", (await gateway.StatAsync("/fail/only-one-copy.bin", Ct)).Chunks.Single().Replicas.Single().NodeName);
+
+        // Retries with backoff, then the FileStored message lands in the error queue, visible through the API.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        ReplicationStatus? status;
+        while (true)
+        {
+            status = await http.GetFromJsonAsync<ReplicationStatus>(ApiRoutes.Replication, Ct);
+            if (status!.ErrorQueues?.GetValueOrDefault("file-stored_error") >= 1) break;
+            if (DateTime.UtcNow > deadline) Assert.Fail($"no message in the error queue: {System.Text.Json.JsonSerializer.Serialize(status)}");
+            await Task.Delay(300, Ct);
+        }
+        Assert.True(status.UnderReplicatedChunks >= 1);
+
+        // A node with room joins: the reconciler repairs onto it.
+        var joined = await app.AddStorageNodeAsync(Ct);
+        var stat = await ReplicationTiming.WaitForCopiesAsync(gateway, "/fail/only-one-copy.bin", 2, TimeSpan.FromSeconds(30), Ct);
+        Assert.Contains(stat.Chunks.Single().Replicas, r => r.NodeName == joined);
+        status = await http.GetFromJsonAsync<ReplicationStatus>(ApiRoutes.Replication, Ct);
+        Assert.Equal(0, status!.UnderReplicatedChunks);
+    }
+}
