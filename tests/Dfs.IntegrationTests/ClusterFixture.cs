@@ -36,7 +36,7 @@ public sealed class ClusterFixture : IAsyncLifetime
     /// <summary>Where a node keeps a chunk on disk (its content-addressed layout), for fault injection.</summary>
     public string ChunkFile(string nodeName, string chunkId)
     {
-        var path = Path.Combine(App.GetResource(nodeName).DataDir, "chunks", chunkId[..2], chunkId[2..4], chunkId);
+        var path = App.ChunkFilePath(nodeName, chunkId);
         Assert.True(File.Exists(path), $"chunk file {path} missing");
         return path;
     }

@@ -35,21 +35,21 @@ public sealed class ConcurrencyTests(ClusterFixture cluster)
         Assert.Single(outcomes, o => o.Result is not null);
         Assert.All(outcomes.Where(o => o.Result is null), o => Assert.Equal(HttpStatusCode.Conflict, o.Status));
         var winner = outcomes.Single(o => o.Result is not null).Result!;
-        Assert.Equal(winner.Sha256, await DownloadSha256Async("/race/fail.bin"));
+        Assert.Equal(winner.Sha256, await cluster.Gateway.DownloadSha256Async("/race/fail.bin", Ct));
 
         // overwrite: every writer gets a distinct version; the file is whole and equals the last version's bytes.
         var overwrites = await Task.WhenAll(contents.Select(data => TryPut("/race/overwrite.bin", data, ConflictPolicy.Overwrite)));
         Assert.All(overwrites, o => Assert.NotNull(o.Result));
         Assert.Equal(Enumerable.Range(1, Clients), overwrites.Select(o => o.Result!.Version).Order());
         var last = overwrites.Single(o => o.Result!.Version == Clients).Result!;
-        Assert.Equal(last.Sha256, await DownloadSha256Async("/race/overwrite.bin"));
+        Assert.Equal(last.Sha256, await cluster.Gateway.DownloadSha256Async("/race/overwrite.bin", Ct));
         Assert.Equal(TestData.Sha256(contents[Array.FindIndex(overwrites, o => o.Result!.Version == Clients)]), last.Sha256);
 
         // rename: every writer gets its own name with its own bytes.
         var renames = await Task.WhenAll(contents.Select(data => TryPut("/race/rename.bin", data, ConflictPolicy.Rename)));
         Assert.Equal(Clients, renames.Select(o => o.Result!.Path).Distinct().Count());
         for (var i = 0; i < Clients; i++)
-            Assert.Equal(TestData.Sha256(contents[i]), await DownloadSha256Async(renames[i].Result!.Path));
+            Assert.Equal(TestData.Sha256(contents[i]), await cluster.Gateway.DownloadSha256Async(renames[i].Result!.Path, Ct));
     }
 
     private GatewayClient NewClient() => new(cluster.App.CreateHttpClient("gateway"));
@@ -60,9 +60,4 @@ public sealed class ConcurrencyTests(ClusterFixture cluster)
         catch (DfsApiException e) { return (null, e.StatusCode); }
     }
 
-    private async Task<string> DownloadSha256Async(string path)
-    {
-        await using var download = await cluster.Gateway.GetFileAsync(path, ct: Ct);
-        return await TestData.Sha256OfAsync(download.Content);
-    }
 }

@@ -91,7 +91,7 @@ public sealed class FaultTests(ClusterFixture cluster)
         FlipByte(badFile, 0);
         try
         {
-            Assert.Equal(TestData.Sha256(data), await DownloadSha256Async("/faults/failover.bin"));
+            Assert.Equal(TestData.Sha256(data), await cluster.Gateway.DownloadSha256Async("/faults/failover.bin", Ct));
         }
         finally
         {
@@ -103,7 +103,7 @@ public sealed class FaultTests(ClusterFixture cluster)
         await cluster.App.KillResourceAsync(victim, Ct);
         try
         {
-            Assert.Equal(TestData.Sha256(data), await DownloadSha256Async("/faults/failover.bin"));
+            Assert.Equal(TestData.Sha256(data), await cluster.Gateway.DownloadSha256Async("/faults/failover.bin", Ct));
         }
         finally
         {
@@ -122,7 +122,7 @@ public sealed class FaultTests(ClusterFixture cluster)
             var put = await cluster.Gateway.PutFileAsync("/faults/retried.bin", new MemoryStream(chunkSizedData), ct: Ct);
             var stat = await cluster.Gateway.StatAsync("/faults/retried.bin", Ct);
             Assert.All(stat.Chunks, c => Assert.DoesNotContain(c.Replicas, r => r.NodeName == "node-3"));
-            Assert.Equal(TestData.Sha256(chunkSizedData), await DownloadSha256Async("/faults/retried.bin"));
+            Assert.Equal(TestData.Sha256(chunkSizedData), await cluster.Gateway.DownloadSha256Async("/faults/retried.bin", Ct));
             Assert.Equal(12, put.ChunkCount);
         }
         finally
@@ -189,9 +189,4 @@ public sealed class FaultTests(ClusterFixture cluster)
         stream.WriteByte((byte)(b ^ 0xFF));
     }
 
-    private async Task<string> DownloadSha256Async(string path)
-    {
-        await using var download = await cluster.Gateway.GetFileAsync(path, ct: Ct);
-        return await TestData.Sha256OfAsync(download.Content);
-    }
 }

@@ -52,12 +52,12 @@ public sealed class ReplicationTests(ReplicationFixture cluster)
         await cluster.App.KillResourceAsync(victim, Ct);
         try
         {
-            Assert.Equal(TestData.Sha256(data), await DownloadSha256Async("/rep/kill.bin"));
+            Assert.Equal(TestData.Sha256(data), await cluster.Gateway.DownloadSha256Async("/rep/kill.bin", Ct));
             await WaitForNodeStateAsync(victim, NodeStates.Dead);
             // Dead after 3 s, then NodeLost and the reconciler bring every chunk back to 3 copies on live nodes.
             var repaired = await ReplicationTiming.WaitForCopiesAsync(cluster.Gateway, "/rep/kill.bin", 3, Soon, Ct);
             Assert.All(repaired.Chunks, c => Assert.DoesNotContain(c.Replicas, r => r.NodeName == victim && r.NodeState == NodeStates.Live));
-            Assert.Equal(TestData.Sha256(data), await DownloadSha256Async("/rep/kill.bin"));
+            Assert.Equal(TestData.Sha256(data), await cluster.Gateway.DownloadSha256Async("/rep/kill.bin", Ct));
         }
         finally
         {
@@ -116,15 +116,15 @@ public sealed class ReplicationTests(ReplicationFixture cluster)
 
         // Corrupt every copy but one, so the read must find the good one whatever the order.
         foreach (var replica in chunk.Replicas.Take(2))
-            FaultTests.FlipByte(ChunkFile(replica.NodeName, chunk.Id), 100);
-        Assert.Equal(TestData.Sha256(data), await DownloadSha256Async("/rep/corrupt.bin"));
+            FaultTests.FlipByte(cluster.App.ChunkFilePath(replica.NodeName, chunk.Id), 100);
+        Assert.Equal(TestData.Sha256(data), await cluster.Gateway.DownloadSha256Async("/rep/corrupt.bin", Ct));
 
         // The bad copies are dropped and good ones copied back: in the end every copy verifies.
         var deadline = DateTime.UtcNow + Soon;
         while (true)
         {
             stat = await ReplicationTiming.WaitForCopiesAsync(cluster.Gateway, "/rep/corrupt.bin", 3, Soon, Ct);
-            var files = stat.Chunks.Single().Replicas.Select(r => ChunkFile(r.NodeName, chunk.Id)).ToList();
+            var files = stat.Chunks.Single().Replicas.Select(r => cluster.App.ChunkFilePath(r.NodeName, chunk.Id)).ToList();
             if (files.All(f => File.Exists(f) && TestData.Sha256(File.ReadAllBytes(f)) == chunk.Id)) break;
             if (DateTime.UtcNow > deadline) Assert.Fail("corrupt copies were not replaced");
             await Task.Delay(300, Ct);
@@ -153,7 +153,7 @@ public sealed class ReplicationTests(ReplicationFixture cluster)
             await Task.Delay(300, Ct);
         }
         Assert.True(NodesHolding(sharedId).Count >= 3);
-        Assert.Equal(TestData.Sha256(b), await DownloadSha256Async("/rep/gc-b.bin"));
+        Assert.Equal(TestData.Sha256(b), await cluster.Gateway.DownloadSha256Async("/rep/gc-b.bin", Ct));
     }
 
     private async Task WaitForNodeStateAsync(string node, string state)
@@ -168,15 +168,8 @@ public sealed class ReplicationTests(ReplicationFixture cluster)
 
     private List<string> NodesHolding(string chunkId) =>
         cluster.App.Resources.Where(r => r.Kind == Contracts.Cluster.ResourceKinds.StorageNode)
-            .Where(r => File.Exists(Path.Combine(cluster.App.GetResource(r.Name).DataDir, "chunks", chunkId[..2], chunkId[2..4], chunkId)))
+            .Where(r => File.Exists(cluster.App.ChunkFilePath(r.Name, chunkId)))
             .Select(r => r.Name).ToList();
 
-    private string ChunkFile(string node, string chunkId) =>
-        Path.Combine(cluster.App.GetResource(node).DataDir, "chunks", chunkId[..2], chunkId[2..4], chunkId);
 
-    private async Task<string> DownloadSha256Async(string path)
-    {
-        await using var download = await cluster.Gateway.GetFileAsync(path, ct: Ct);
-        return await TestData.Sha256OfAsync(download.Content);
-    }
 }
