@@ -8,9 +8,13 @@ public sealed class Placement(NodeRegistry registry)
 {
     public NodeView? Choose(long chunkSize, IReadOnlyCollection<Guid> exclude)
     {
-        var candidates = registry.Snapshot()
-            .Where(n => n.IsLive && !exclude.Contains(n.Id) && n.Usage.FreeBytes >= chunkSize)
+        var fitting = registry.Snapshot()
+            .Where(n => n.IsReadable && !exclude.Contains(n.Id) && n.Usage.FreeBytes >= chunkSize)
             .ToList();
+        // A suspect node has only missed a few heartbeats (a busy gateway or node): it is a last resort rather
+        // than a refusal, since a failed store there is retried elsewhere anyway.
+        var candidates = fitting.Where(n => n.IsLive).ToList();
+        if (candidates.Count == 0) candidates = fitting;
         if (candidates.Count == 0) return null;
 
         // Weight by free space; +1 so nodes reporting 0 (not yet measured) still get a chance.

@@ -11,7 +11,7 @@ public static class MetadataDatabases
 
     public static TheoryData<string> Providers => [Sqlite, Postgres];
 
-    public static async Task<MetadataHarness> CreateAsync(string provider)
+    public static async Task<MetadataHarness> CreateAsync(string provider, TimeProvider? clock = null)
     {
         if (provider == Sqlite)
         {
@@ -22,7 +22,7 @@ public static class MetadataDatabases
                 SqliteConnection.ClearAllPools();
                 folder.Delete(recursive: true);
                 return ValueTask.CompletedTask;
-            });
+            }, clock);
         }
 
         var server = await PostgresServer.GetAsync();
@@ -35,6 +35,6 @@ public static class MetadataDatabases
             await admin.OpenAsync();
             await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {name} WITH (FORCE)", admin);
             await drop.ExecuteNonQueryAsync();
-        });
+        }, clock);
     }
 }

@@ -21,11 +21,11 @@ public sealed class MetadataHarness : IAsyncDisposable
         _cleanup = cleanup;
     }
 
-    public static async Task<MetadataHarness> CreateAsync(string connectionString, Func<ValueTask> cleanup)
+    public static async Task<MetadataHarness> CreateAsync(string connectionString, Func<ValueTask> cleanup, TimeProvider? clock = null)
     {
         var services = new ServiceCollection();
         services.AddLogging();
-        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(clock ?? TimeProvider.System);
         services.AddOptions<GatewayOptions>();
         services.AddOptions<ClusterOptions>();
         services.AddDbContext<MetadataDbContext>(o => MetadataDatabaseExtensions.Configure(o, connectionString));
@@ -36,6 +36,9 @@ public sealed class MetadataHarness : IAsyncDisposable
         await provider.MigrateMetadataAsync();
         return new MetadataHarness(provider, cleanup);
     }
+
+    /// <summary>A singleton service (the node registry, for instance).</summary>
+    public T Get<T>() where T : notnull => _services.GetRequiredService<T>();
 
     /// <summary>Runs <paramref name="work"/> with services from a new scope (one DbContext, like one request).</summary>
     public async Task<T> InScopeAsync<T>(Func<IServiceProvider, Task<T>> work)
