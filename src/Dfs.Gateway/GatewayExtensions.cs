@@ -32,6 +32,7 @@ public static class GatewayExtensions
         builder.Services.AddHostedService<NodeLivenessMonitor>();
         builder.Services.AddHostedService<GarbageCollector>();
         builder.Services.AddScoped<ReplicationQueries>();
+        builder.Services.AddScoped<NodeDrains>();
         builder.Services.AddScoped<NamespaceService>();
         builder.Services.AddScoped<FileCommitter>();
         builder.Services.AddScoped<UploadService>();

@@ -154,7 +154,7 @@ public sealed class ClusterTests
         var stateDir = Path.Combine(Path.GetTempPath(), "dfs-exe-" + Guid.NewGuid().ToString("N")[..8]);
         try
         {
-            await using var exe = AppHostExe.Start("--state-dir", stateDir, "--nodes", "1", "--profile", "embedded");
+            await using var exe = AppHostExe.Start("--state-dir", stateDir, "--nodes", "1", "--profile", "embedded", "--dashboard-port", "0");
             await Procs.EventuallyAsync(() => File.Exists(Path.Combine(stateDir, ClusterFile.FileName)) || exe.HasExited,
                 TimeSpan.FromSeconds(90), "cluster.json");
             Assert.False(exe.HasExited, exe.Stdout + exe.Stderr);
@@ -162,6 +162,16 @@ public sealed class ClusterTests
             Assert.Equal("embedded", cluster.Profile);
             Assert.Equal(["gateway", "node-1"], cluster.Resources.Select(r => r.Name));
             await Procs.EventuallyAsync(() => exe.Stdout.Contains("Dfs gateway: " + cluster.Gateway, StringComparison.Ordinal), TimeSpan.FromSeconds(5), "the gateway line");
+            // Like Aspire: the dashboard's login link, token included, is printed; cluster.json holds it for `dfs cluster`, owner-only.
+            Assert.NotNull(cluster.Dashboard);
+            Assert.Contains($"Dashboard:   {cluster.Dashboard}/login?t={cluster.DashboardToken}", exe.Stdout);
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(stateDir, ClusterFile.FileName)));
+            using (var dashboard = new HttpClient())
+            {
+                Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await dashboard.GetAsync(cluster.Dashboard + "/api/resources", TestContext.Current.CancellationToken)).StatusCode);
+                dashboard.DefaultRequestHeaders.Authorization = new("Bearer", cluster.DashboardToken);
+                Assert.Contains("node-1", await dashboard.GetStringAsync(cluster.Dashboard + "/api/resources", TestContext.Current.CancellationToken));
+            }
             var children = Procs.WithDescendants(exe.Pid).Where(p => p != exe.Pid).ToList();
             Assert.Contains(cluster.Resources[0].Pid!.Value, children);
 

@@ -40,6 +40,43 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Fact]
+    public void External_profile_dashboard_and_connection_switches_set_their_options()
+    {
+        var command = Parse(["--profile", "external", "--metadata", "Host=db.example;Database=dfs;Username=u;Password=p",
+            "--messaging", "amqp://u:p@mq.example:5672/", "--dashboard-port", "0", "--no-dashboard"]);
+
+        Assert.True(command.IsValid, string.Join("; ", command.Errors));
+        var o = command.Options!;
+        Assert.Equal(Profiles.External, o.Profile);
+        Assert.Equal("Host=db.example;Database=dfs;Username=u;Password=p", o.MetadataConnectionString);
+        Assert.Equal("amqp://u:p@mq.example:5672/", o.MessagingConnectionString);
+        Assert.Equal(0, o.DashboardPort);
+        Assert.False(o.Dashboard);
+    }
+
+    [Theory]
+    [InlineData(new[] { "--profile", "external" }, "needs the metadata connection string")]
+    [InlineData(new[] { "--profile", "local", "--metadata", "Host=x" }, "connection strings are for --profile external")]
+    [InlineData(new[] { "--messaging", "amqp://x/" }, "without a metadata connection string")]
+    [InlineData(new[] { "--dashboard-port", "70000" }, "dashboard-port must be between 0 and 65535")]
+    [InlineData(new[] { "--no-dashboard=yes" }, "--no-dashboard takes no value")]
+    public void Inconsistent_external_and_dashboard_settings_are_refused_with_a_reason(string[] args, string expected)
+    {
+        var command = Parse(args);
+        Assert.False(command.IsValid);
+        Assert.Contains(command.Errors, e => e.Contains(expected, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_short_dashboard_token_from_the_environment_is_refused()
+    {
+        var command = Parse([], new Hashtable { ["DFS_APPHOST_DASHBOARD_TOKEN"] = "short" });
+        Assert.Contains(command.Errors, e => e.Contains("at least 16 characters", StringComparison.Ordinal));
+        var good = Parse([], new Hashtable { ["DFS_APPHOST_DASHBOARD_TOKEN"] = "0123456789abcdef0123" });
+        Assert.Equal("0123456789abcdef0123", good.Options!.DashboardToken);
+    }
+
+    [Fact]
     public void Defaults_follow_the_design()
     {
         var o = Parse([]).Options!;
@@ -50,6 +87,9 @@ public sealed class CommandLineTests : IDisposable
         Assert.Equal(0, o.GatewayPort);
         Assert.Equal(2000, o.HeartbeatIntervalMs);
         Assert.Equal(15000, o.NodeDeadAfterMs);
+        Assert.True(o.Dashboard);
+        Assert.Equal(18888, o.DashboardPort);
+        Assert.Null(o.DashboardToken);
         Assert.Equal(Dfs.Contracts.Cluster.ClusterFile.DefaultStateDirectory, o.StateDir);
         // Unset: each service keeps its own default.
         Assert.Null(o.ReplicatorReconcileIntervalMs);

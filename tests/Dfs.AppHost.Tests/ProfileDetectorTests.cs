@@ -101,4 +101,34 @@ public sealed class ProfileDetectorTests : IDisposable
         Assert.Equal(RabbitMqResource.DebianServerScript, RabbitMqResource.FindServer());
         Assert.Equal(Profiles.Local, ProfileDetector.Resolve(Profiles.Auto, null).Profile);
     }
+
+    [Fact]
+    public void External_says_where_the_servers_are_without_credentials()
+    {
+        var choice = ProfileDetector.Resolve(Profiles.External, null, _root, NoRabbit,
+            "Host=db.example;Port=5433;Database=files;Username=dfs;Password=secret", "amqp://dfs:hunter2@mq.example/prod");
+        Assert.Equal(Profiles.External, choice.Profile);
+        Assert.Equal("profile: external (requested; metadata in PostgreSQL db.example:5433/files, messaging through RabbitMQ mq.example:5672/prod)", choice.Message);
+        Assert.DoesNotContain("secret", choice.Message);
+        Assert.DoesNotContain("hunter2", choice.Message);
+    }
+
+    [Fact]
+    public void Auto_with_a_metadata_connection_string_is_external_even_when_servers_are_installed()
+    {
+        FakeInstall("15");
+        var choice = ProfileDetector.Resolve(Profiles.Auto, null, _root, RabbitInstalled, "Host=db;Database=dfs");
+        Assert.Equal(Profiles.External, choice.Profile);
+        Assert.Contains("a metadata connection string was given", choice.Message);
+        Assert.Contains("the Replicator runs inside the gateway", choice.Message);
+    }
+
+    [Theory]
+    [InlineData("Host=db;Bogus Key=1", null, "metadata connection string is not valid")]
+    [InlineData("Host=db", "http://mq/", "must be an amqp:// or amqps:// URI")]
+    public void External_refuses_connection_strings_it_cannot_use(string metadata, string? messaging, string expected)
+    {
+        var e = Assert.Throws<AppHostConfigurationException>(() => ProfileDetector.Resolve(Profiles.External, null, _root, NoRabbit, metadata, messaging));
+        Assert.Contains(expected, e.Message);
+    }
 }

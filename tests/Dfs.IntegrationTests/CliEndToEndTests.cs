@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Reflection;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Dfs.Contracts.Api;
@@ -123,34 +121,11 @@ public sealed class CliEndToEndTests(ClusterFixture cluster) : IDisposable
         Assert.Equal("shell bytes", await new StreamReader(download.Content).ReadToEndAsync(Ct));
     }
 
-    private Task<CliRun> RunAsync(params string[] args) => RunWithInputAsync(null, args);
+    private Task<DfsCli.Run> RunAsync(params string[] args) => RunWithInputAsync(null, args);
 
-    private async Task<CliRun> RunWithInputAsync(string? stdin, params string[] args)
-    {
-        var cli = typeof(CliEndToEndTests).Assembly.GetCustomAttribute<CliPathAttribute>()!.Path;
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            WorkingDirectory = _local.FullName,
-        };
-        start.ArgumentList.Add(cli);
-        start.ArgumentList.Add("--gateway");
-        start.ArgumentList.Add(cluster.App.GetEndpoint("gateway").ToString());
-        foreach (var a in args) start.ArgumentList.Add(a);
-        start.Environment["DFS_STATE_DIR"] = _local.FullName + "/no-state";
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync(Ct);
-        var stderr = process.StandardError.ReadToEndAsync(Ct);
-        if (stdin is not null) await process.StandardInput.WriteAsync(stdin);
-        process.StandardInput.Close();
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        timeout.CancelAfter(TimeSpan.FromMinutes(5));
-        try { await process.WaitForExitAsync(timeout.Token); }
-        catch (OperationCanceledException) { process.Kill(entireProcessTree: true); throw; }
-        return new CliRun(process.ExitCode, await stdout, await stderr);
-    }
+    private Task<DfsCli.Run> RunWithInputAsync(string? stdin, params string[] args) =>
+        DfsCli.RunAsync(_local.FullName, new Dictionary<string, string> { ["DFS_STATE_DIR"] = _local.FullName + "/no-state" }, stdin,
+            ["--gateway", cluster.App.GetEndpoint("gateway").ToString(), .. args], Ct);
 
     private static async Task<string> Sha256FileAsync(string path)
     {
@@ -158,5 +133,4 @@ public sealed class CliEndToEndTests(ClusterFixture cluster) : IDisposable
         return Convert.ToHexStringLower(await SHA256.HashDataAsync(file));
     }
 
-    private sealed record CliRun(int ExitCode, string Stdout, string Stderr);
 }

@@ -68,5 +68,45 @@ public sealed class ProfileTests
         }).Build();
     }
 
+    [Fact]
+    public async Task External_profile_runs_on_servers_started_outside_the_cluster()
+    {
+        // The "user's own servers": PostgreSQL and RabbitMQ started by another application model.
+        var serverModel = DfsTestingBuilder.CreateEmpty();
+        serverModel.AddPostgres();
+        serverModel.AddRabbitMq();
+        await using var external = serverModel.Build();
+        await external.StartAsync(Ct);
+        var metadata = external.GetConnectionString("metadata")!;
+        var messaging = external.GetConnectionString("messaging")!;
+
+        var builder = DfsTestingBuilder.Create(o =>
+        {
+            o.Profile = "external";
+            o.MetadataConnectionString = metadata;
+            o.MessagingConnectionString = messaging;
+            o.Nodes = 2;
+            o.ReplicationFactor = 2;
+            o.ChunkSizeBytes = 256 * 1024;
+            o.HeartbeatIntervalMs = 300;
+            o.ReplicatorReconcileIntervalMs = 1000;
+        });
+        Assert.Equal("external", builder.Profile.Profile);
+        // Says where the servers are, never the credentials.
+        Assert.Contains("metadata in PostgreSQL 127.0.0.1:", builder.Profile.Message);
+        Assert.Contains("messaging through RabbitMQ 127.0.0.1:", builder.Profile.Message);
+        Assert.DoesNotContain("guest", builder.Profile.Message);
+        await using var app = builder.Build();
+        await app.StartAsync(Ct);
+        Assert.Equal(["gateway", "node-1", "node-2", "replicator"], app.Resources.Select(r => r.Name));
+
+        var gateway = new GatewayClient(app.CreateHttpClient("gateway"));
+        var data = TestData.Random(900_000, 43);
+        await gateway.PutFileAsync("/external/file.bin", new MemoryStream(data), ct: Ct);
+        Assert.Equal(TestData.Sha256(data), await gateway.DownloadSha256Async("/external/file.bin", Ct));
+        // Replication goes through the external broker.
+        await ReplicationTiming.WaitForCopiesAsync(gateway, "/external/file.bin", 2, TimeSpan.FromSeconds(60), Ct);
+    }
+
     internal static bool IsAlive(int pid) => Directory.Exists($"/proc/{pid}") && !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z ");
 }

@@ -69,7 +69,8 @@ public sealed class CompositionTests
         Assert.Equal(ReplicatorQueues.FileStored, formatter.Consumer<FileStoredConsumer>());
         Assert.Equal(ReplicatorQueues.NodeLost, formatter.Consumer<NodeLostConsumer>());
         Assert.Equal(ReplicatorQueues.FileDeleted, formatter.Consumer<FileDeletedConsumer>());
-        Assert.Equal(["file-stored_error", "node-lost_error", "file-deleted_error"], ReplicatorQueues.ErrorQueues);
+        Assert.Equal(ReplicatorQueues.NodeDraining, formatter.Consumer<NodeDrainingConsumer>());
+        Assert.Equal(["file-stored_error", "node-lost_error", "file-deleted_error", "node-draining_error"], ReplicatorQueues.ErrorQueues);
 
         // Pinned in the definitions, so a host with another formatter still uses them.
         using var services = Services([]);
@@ -77,6 +78,7 @@ public sealed class CompositionTests
         Assert.Equal("file-stored", ((IConsumerDefinition)new FileStoredConsumerDefinition(options)).GetEndpointName(DefaultEndpointNameFormatter.Instance));
         Assert.Equal("node-lost", ((IConsumerDefinition)new NodeLostConsumerDefinition(options)).GetEndpointName(DefaultEndpointNameFormatter.Instance));
         Assert.Equal("file-deleted", ((IConsumerDefinition)new FileDeletedConsumerDefinition(options)).GetEndpointName(DefaultEndpointNameFormatter.Instance));
+        Assert.Equal("node-draining", ((IConsumerDefinition)new NodeDrainingConsumerDefinition(options)).GetEndpointName(DefaultEndpointNameFormatter.Instance));
     }
 
     [Fact]
@@ -101,8 +103,8 @@ public sealed class CompositionTests
         Assert.DoesNotContain(services, d => d.ServiceType == typeof(Dfs.Contracts.Clients.IClusterClient));
     }
 
-    private static NodeInfo Node(string name, string state = NodeStates.Live, long free = 1L << 40) =>
-        new(Guid.NewGuid(), name, $"http://127.0.0.1:1/{name}", state, 1L << 41, free, 0, 0, DateTime.UtcNow, DateTime.UtcNow);
+    private static NodeInfo Node(string name, string state = NodeStates.Live, long free = 1L << 40, bool draining = false) =>
+        new(Guid.NewGuid(), name, $"http://127.0.0.1:1/{name}", state, 1L << 41, free, 0, 0, DateTime.UtcNow, DateTime.UtcNow, draining);
 
     [Fact]
     public void Targets_are_live_non_holders_with_the_most_free_space_first()
@@ -148,5 +150,60 @@ public sealed class CompositionTests
 
         Assert.Equal(2, plan.Target);
         Assert.Equal(1, plan.CopiesNeeded);
+    }
+
+    [Fact]
+    public void Draining_holders_are_sources_not_copies_and_draining_nodes_are_never_targets()
+    {
+        var holder = Node("holder");
+        var leaving = Node("leaving", draining: true);
+        var leavingSuspect = Node("leaving-suspect", NodeStates.Suspect, draining: true);
+        var leavingDead = Node("leaving-dead", NodeStates.Dead, draining: true);
+        var otherLeaving = Node("other-leaving", draining: true);
+        var free = Node("free");
+        var chunk = new ChunkWork(new string('d', 64), 1000, 3, [holder.Id], [leaving.Id, leavingSuspect.Id, leavingDead.Id]);
+
+        var plan = ReplicationPlan.Create(chunk, [holder, leaving, leavingSuspect, leavingDead, otherLeaving, free]);
+
+        // Live sources first (the counted holder and the draining one, in random order), then the suspect one.
+        Assert.Equal(["holder", "leaving"], plan.Sources.Take(2).Select(n => n.Name).Order());
+        Assert.Equal("leaving-suspect", plan.Sources[2].Name);
+        Assert.Equal(3, plan.Sources.Count);
+        // Neither a holder (draining or not) nor a draining node takes the copy.
+        Assert.Equal(["free"], plan.Targets.Select(n => n.Name));
+        Assert.Equal(1, plan.HoldersBefore);
+        Assert.Equal(2, plan.Target);
+        Assert.Equal(1, plan.CopiesNeeded);
+    }
+
+    [Fact]
+    public void A_chunk_held_only_on_a_draining_node_is_copied_from_it()
+    {
+        var leaving = Node("leaving", draining: true);
+        var a = Node("a");
+        var b = Node("b");
+        var chunk = new ChunkWork(new string('e', 64), 1000, 2, [], [leaving.Id]);
+
+        var plan = ReplicationPlan.Create(chunk, [leaving, a, b]);
+
+        Assert.Equal(["leaving"], plan.Sources.Select(n => n.Name));
+        Assert.Equal(["a", "b"], plan.Targets.Select(n => n.Name).Order());
+        Assert.Equal(0, plan.HoldersBefore);
+        Assert.Equal(2, plan.CopiesNeeded);
+    }
+
+    [Fact]
+    public void A_holder_the_node_list_calls_draining_does_not_count_even_before_the_work_says_so()
+    {
+        var leaving = Node("leaving", draining: true);
+        var other = Node("other");
+        var chunk = new ChunkWork(new string('f', 64), 1000, 2, [leaving.Id, other.Id]);
+
+        var plan = ReplicationPlan.Create(chunk, [leaving, other, Node("spare")]);
+
+        Assert.Equal(1, plan.HoldersBefore);
+        Assert.Equal(["spare"], plan.Targets.Select(n => n.Name));
+        Assert.Equal(1, plan.CopiesNeeded);
+        Assert.Contains(plan.Sources, n => n.Name == "leaving");
     }
 }

@@ -158,6 +158,30 @@ public sealed class ConsumerTests(StorageCluster cluster) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task NodeDraining_runs_a_reconcile_pass_that_copies_off_the_draining_node()
+    {
+        var chunk = TestChunk.Random();
+        await chunk.PutOnAsync(cluster.N1, Ct);
+        // N1 drains and holds the only copy: N2 and N3 take copies (from N1), N1 itself is no target.
+        _gateway.SetNodes(cluster.N1.Info(draining: true), cluster.N2.Info(), cluster.N3.Info());
+        _gateway.AddChunk(chunk, wanted: 2, cluster.N1);
+        _gateway.ServeWork = true;
+        var draining = new NodeDraining(cluster.N1.Id, cluster.N1.Name, DateTime.UtcNow);
+
+        await _harness.Bus.Publish(draining, Ct);
+
+        var consumer = _harness.GetConsumerHarness<NodeDrainingConsumer>();
+        Assert.True(await consumer.Consumed.Any<NodeDraining>(Ct));
+        Assert.Null(consumer.Consumed.Select<NodeDraining>(Ct).First().Exception);
+        Assert.True(await chunk.IsIntactOnAsync(cluster.N2, Ct));
+        Assert.True(await chunk.IsIntactOnAsync(cluster.N3, Ct));
+        Assert.Equal(new[] { cluster.N1.Id, cluster.N2.Id, cluster.N3.Id }.Order(), _gateway.Holders(chunk.Id).Order());
+        Assert.Equal(new[] { cluster.N2.Id, cluster.N3.Id }.Order(), _gateway.State(chunk).Holders.Order());
+        Assert.DoesNotContain(_gateway.Reports, r => r.NodeId == cluster.N1.Id);
+        Assert.Equal(1, _gateway.WorkRequests);
+    }
+
+    [Fact]
     public async Task FileDeleted_is_counted()
     {
         using var deleted = new CounterProbe(_services, "dfs.replicator.files_deleted");

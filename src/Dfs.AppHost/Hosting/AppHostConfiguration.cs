@@ -13,13 +13,19 @@ public sealed record AppHostCommand(DfsAppHostOptions? Options, bool ShowHelp, I
 }
 
 /// <summary>One command-line switch and the setting (under Dfs:AppHost) it sets.</summary>
-public sealed record AppHostSwitch(string Name, string Setting, string ValueName, string Description, AppHostSwitchType Type = AppHostSwitchType.Text);
+public sealed record AppHostSwitch(string Name, string Setting, string ValueName, string Description, AppHostSwitchType Type = AppHostSwitchType.Text)
+{
+    /// <summary>What a <see cref="AppHostSwitchType.Flag"/> sets its setting to.</summary>
+    public string? FlagValue { get; init; }
+}
 
 public enum AppHostSwitchType
 {
     Text,
     Integer,
     Size,
+    /// <summary>Takes no value.</summary>
+    Flag,
 }
 
 /// <summary>
@@ -35,7 +41,11 @@ public static class AppHostConfiguration
     [
         new("--state-dir", nameof(DfsAppHostOptions.StateDir), "DIR", "State folder: data of every resource, logs/, cluster.json. Default: $DFS_STATE_DIR, else ~/.local/share/dfs."),
         new("--nodes", nameof(DfsAppHostOptions.Nodes), "N", "Number of storage nodes (1-64). Default: 4.", AppHostSwitchType.Integer),
-        new("--profile", nameof(DfsAppHostOptions.Profile), "auto|local|embedded", "local = our own PostgreSQL and RabbitMQ, the Replicator as a service; embedded = SQLite, the Replicator inside the gateway; auto = local when PostgreSQL and RabbitMQ are installed. Default: auto."),
+        new("--profile", nameof(DfsAppHostOptions.Profile), "auto|local|embedded|external", "local = our own PostgreSQL and RabbitMQ, the Replicator as a service; external = your servers (--metadata, --messaging); embedded = SQLite, the Replicator inside the gateway; auto = external when --metadata is given, else local when PostgreSQL and RabbitMQ are installed, else embedded. Default: auto."),
+        new("--metadata", nameof(DfsAppHostOptions.MetadataConnectionString), "CONNECTION", "External profile: the metadata database, as an Npgsql connection string (\"Host=db;Port=5432;Database=dfs;Username=dfs;Password=…\")."),
+        new("--messaging", nameof(DfsAppHostOptions.MessagingConnectionString), "AMQP-URI", "External profile: the RabbitMQ broker (amqp://user:password@host:5672/vhost). Without it the Replicator runs inside the gateway."),
+        new("--dashboard-port", nameof(DfsAppHostOptions.DashboardPort), "P", "Dashboard port on 127.0.0.1; 0 = a free one. Default: 18888 (a free one when taken).", AppHostSwitchType.Integer),
+        new("--no-dashboard", nameof(DfsAppHostOptions.Dashboard), "", "Do not serve the dashboard.", AppHostSwitchType.Flag) { FlagValue = "false" },
         new("--replication", nameof(DfsAppHostOptions.ReplicationFactor), "N", "Replicas per chunk (1-16). Default: 3.", AppHostSwitchType.Integer),
         new("--chunk-size", nameof(DfsAppHostOptions.ChunkSizeBytes), "BYTES", "Chunk size in bytes; K, M, G suffixes allowed (4K-1G). Default: 8M.", AppHostSwitchType.Size),
         new("--gateway-port", nameof(DfsAppHostOptions.GatewayPort), "P", "Gateway port on 127.0.0.1; 0 = a free one (kept from the last run when free). Default: 0.", AppHostSwitchType.Integer),
@@ -73,6 +83,12 @@ public static class AppHostConfiguration
             if (option is null)
             {
                 errors.Add($"unknown option '{name}'.");
+                continue;
+            }
+            if (option.Type == AppHostSwitchType.Flag)
+            {
+                if (eq >= 0) errors.Add($"{name} takes no value.");
+                else fromCommandLine[DfsAppHostOptions.SectionName + ":" + option.Setting] = option.FlagValue;
                 continue;
             }
             string value;
@@ -113,14 +129,15 @@ public static class AppHostConfiguration
     {
         var text = new StringBuilder();
         text.AppendLine("Dfs AppHost: runs PostgreSQL and RabbitMQ (local profile), the gateway, the storage nodes and the Replicator as child processes,");
-        text.AppendLine("writes STATE_DIR/cluster.json once everything is healthy, and stops everything on Ctrl+C or SIGTERM.");
+        text.AppendLine("serves a dashboard (http://127.0.0.1:18888, login link with its token printed at start), writes STATE_DIR/cluster.json once");
+        text.AppendLine("everything is healthy, restarts a resource that crashes (with backoff), and stops everything on Ctrl+C or SIGTERM.");
         text.AppendLine();
         text.AppendLine("Usage: dotnet run --project src/Dfs.AppHost -- [options]");
         text.AppendLine();
         text.AppendLine("Options:");
         foreach (var s in Switches)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"  {s.Name} {s.ValueName}");
+            text.AppendLine(s.ValueName.Length > 0 ? $"  {s.Name} {s.ValueName}" : $"  {s.Name}");
             text.AppendLine(CultureInfo.InvariantCulture, $"      {s.Description}");
         }
         text.AppendLine("  --help");
@@ -130,7 +147,8 @@ public static class AppHostConfiguration
         text.AppendLine("or in the environment as Dfs__AppHost__SETTING or DFS_APPHOST_SETTING (the command line wins):");
         foreach (var s in Switches)
             text.AppendLine(CultureInfo.InvariantCulture, $"  {s.Name,-22} {s.Setting,-30} {EnvironmentPrefix}{ScreamingSnake(s.Setting)}");
-        text.AppendLine("Settings only: StartTimeout and StopGracePeriod (hh:mm:ss), ResourceEnvironment:RESOURCE:VARIABLE (extra");
+        text.AppendLine("Settings only: DashboardToken (fixed dashboard token, 16+ characters; default a new random one each run),");
+        text.AppendLine("StartTimeout and StopGracePeriod (hh:mm:ss), ResourceEnvironment:RESOURCE:VARIABLE (extra");
         text.AppendLine("environment for one resource, e.g. Dfs__AppHost__ResourceEnvironment__gateway__Logging__LogLevel__Default=Debug).");
         text.AppendLine("DFS_APPHOST_VERBOSE=1 logs every state change; each resource's output is in STATE_DIR/logs/NAME.log.");
         text.AppendLine();

@@ -1,5 +1,8 @@
+using System.Collections.Concurrent;
+using Dfs.AppHost.Dashboard;
 using Dfs.AppHost.Model;
 using Dfs.AppHost.Resources;
+using Dfs.Contracts.Clients;
 using Dfs.Contracts.Cluster;
 using Microsoft.Extensions.Logging;
 
@@ -15,6 +18,8 @@ public sealed class DfsApplication : IAsyncDisposable
     private readonly DfsApplicationBuilder _builder;
     private readonly ILogger _logger;
     private readonly object _gate = new();
+    private readonly ConcurrentDictionary<string, NodeRemoval> _removals = new(StringComparer.Ordinal);
+    private DashboardServer? _dashboard;
     private bool _publishClusterFile;
     private bool _processExitHooked;
     private Task? _stopTask;
@@ -41,6 +46,14 @@ public sealed class DfsApplication : IAsyncDisposable
 
     public Uri? GatewayUrl => _builder.FindResource(ResourceNames.Gateway)?.Url;
 
+    /// <summary>Where the dashboard listens once <see cref="StartAsync"/> began; null when it is off.</summary>
+    public Uri? DashboardUrl => _dashboard?.Url;
+
+    public string? DashboardToken => _dashboard?.Token;
+
+    /// <summary>Opens the dashboard with its token (what the AppHost prints, like Aspire's login link).</summary>
+    public Uri? DashboardLoginUrl => _dashboard?.LoginUrl;
+
     /// <summary>Starts every resource (independent ones in parallel) and returns once all are healthy.</summary>
     public async Task StartAsync(CancellationToken ct = default)
     {
@@ -49,6 +62,12 @@ public sealed class DfsApplication : IAsyncDisposable
         // A previous run's file would point at a gateway that is gone.
         File.Delete(ClusterFilePath);
         HookProcessExit();
+        // First, so the resources can be watched while they start.
+        if (Options.Dashboard && _dashboard is null)
+        {
+            _dashboard = await DashboardServer.StartAsync(this, new DashboardSettings(Options.DashboardPort, Options.DashboardToken), _builder.LoggerFactory, ct);
+            _logger.LogInformation("Dashboard: {LoginUrl}", _dashboard.LoginUrl);
+        }
 
         var resources = Resources;
         var tasks = new Dictionary<ProcessResource, Task>();
@@ -125,6 +144,57 @@ public sealed class DfsApplication : IAsyncDisposable
         return Get(name).StartAsync(ct);
     }
 
+    /// <summary>Graceful stop, then start; waits until the resource is healthy again.</summary>
+    public async Task RestartResourceAsync(string name, CancellationToken ct = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var resource = Get(name);
+        await resource.StopAsync().WaitAsync(ct);
+        await resource.StartAsync(ct);
+    }
+
+    /// <summary>
+    /// Starts taking a storage node out of the running cluster: drain (its chunks get their copies on other
+    /// nodes), stop, and forget it. Returns at once; follow <see cref="NodeRemoval.Phase"/> or await
+    /// <see cref="NodeRemoval.Completion"/>. Asking again while one runs returns the same removal.
+    /// </summary>
+    public NodeRemoval RemoveStorageNode(string name)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var resource = Get(name);
+        if (resource.Kind != ResourceKinds.StorageNode)
+            throw new InvalidOperationException($"{name} is a {resource.Kind}, not a storage node; only storage nodes can be removed.");
+        if (_builder.FindResource(ResourceNames.Gateway) is null)
+            throw new InvalidOperationException("There is no gateway to drain the node through.");
+        lock (_gate)
+        {
+            if (_removals.TryGetValue(name, out var running) && running.Phase is NodeRemoval.Draining or NodeRemoval.Stopping) return running;
+            var removal = new NodeRemoval(name);
+            _removals[name] = removal;
+            removal.Start(async ct =>
+            {
+                using var http = CreateHttpClient(ResourceNames.Gateway);
+                await removal.RunAsync(new GatewayClient(http), () => resource.StopAsync(), () => Forget(resource),
+                    Options.DrainTimeout, _logger, ct);
+            }, CancellationToken.None);
+            return removal;
+        }
+    }
+
+    /// <summary>The removal of that node started last, if any (kept after it ended, to report how it ended).</summary>
+    public NodeRemoval? GetNodeRemoval(string name) => _removals.GetValueOrDefault(name);
+
+    /// <summary>Drains, stops and forgets a storage node; completes when it is gone.</summary>
+    public Task RemoveStorageNodeAsync(string name, CancellationToken ct = default) => RemoveStorageNode(name).Completion.WaitAsync(ct);
+
+    private void Forget(ProcessResource resource)
+    {
+        if (!_builder.RemoveResource(resource)) return;
+        resource.Changed -= OnResourceChanged;
+        resource.DisposeOutput();
+        WriteClusterFile();
+    }
+
     /// <summary>Adds node-(N+1) to the running cluster, starts it and waits until it is healthy; returns its name.</summary>
     public async Task<string> AddStorageNodeAsync(CancellationToken ct = default)
     {
@@ -189,6 +259,11 @@ public sealed class DfsApplication : IAsyncDisposable
             tasks[resource] = StopAfterAsync(resource, dependents);
         }
         await Task.WhenAll(tasks.Values);
+        if (_dashboard is { } dashboard)
+        {
+            _dashboard = null;
+            await dashboard.DisposeAsync();
+        }
         try { File.Delete(ClusterFilePath); }
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }
@@ -243,8 +318,9 @@ public sealed class DfsApplication : IAsyncDisposable
             var file = new ClusterFile(
                 Profile,
                 GatewayUrl is { } gateway ? gateway.ToString().TrimEnd('/') : "",
-                Dashboard: null,
-                [.. Resources.Select(r => new ClusterResource(r.Name, r.Kind, r.Pid, r.Url?.ToString().TrimEnd('/'), r.State.ToContractString()))]);
+                DashboardUrl?.ToString().TrimEnd('/'),
+                [.. Resources.Select(r => new ClusterResource(r.Name, r.Kind, r.Pid, r.Url?.ToString().TrimEnd('/'), r.State.ToContractString()))],
+                DashboardToken);
             try { file.Write(StateDirectory); }
             catch (IOException e) { _logger.LogWarning("Could not write {File}: {Message}", ClusterFilePath, e.Message); }
             catch (UnauthorizedAccessException e) { _logger.LogWarning("Could not write {File}: {Message}", ClusterFilePath, e.Message); }

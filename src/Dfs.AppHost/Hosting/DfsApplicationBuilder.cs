@@ -28,7 +28,8 @@ public sealed class DfsApplicationBuilder
         LoggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         _logger = LoggerFactory.CreateLogger("Dfs.AppHost");
         StateDirectory = Path.GetFullPath(options.StateDir);
-        Profile = ProfileDetector.Resolve(options.Profile, options.PostgresBinDir);
+        Profile = ProfileDetector.Resolve(options.Profile, options.PostgresBinDir,
+            metadataConnectionString: options.MetadataConnectionString, messagingConnectionString: options.MessagingConnectionString);
         _logger.LogInformation("{ProfileLine}", Profile.Message);
         ClusterSecret = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
         var probeClient = new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(2), PooledConnectionIdleTimeout = TimeSpan.FromSeconds(10) })
@@ -65,6 +66,7 @@ public sealed class DfsApplicationBuilder
 
     /// <summary>
     /// The standard cluster for the options: local profile postgres, rabbitmq, gateway, node-1..node-N, replicator;
+    /// external profile gateway, node-1..node-N and (with a broker) replicator, on the given servers;
     /// embedded profile gateway (SQLite, the Replicator in-process) and node-1..node-N.
     /// </summary>
     public static DfsApplicationBuilder Create(DfsAppHostOptions options, ILoggerFactory? loggerFactory = null) =>
@@ -76,20 +78,24 @@ public sealed class DfsApplicationBuilder
 
     public DfsApplicationBuilder AddDfsCluster()
     {
-        var local = Profile.Profile == Profiles.Local;
-        if (local)
+        switch (Profile.Profile)
         {
-            AddPostgres();
-            AddRabbitMq();
-        }
-        else
-        {
-            AddConnectionString(ResourceNames.MetadataConnection, "Data Source=" + Path.Combine(StateDirectory, ResourceNames.Gateway, "dfs.db"));
+            case Profiles.Local:
+                AddPostgres();
+                AddRabbitMq();
+                break;
+            case Profiles.External:
+                AddConnectionString(ResourceNames.MetadataConnection, Options.MetadataConnectionString!);
+                if (Options.MessagingConnectionString is { } messaging) AddConnectionString(ResourceNames.MessagingConnection, messaging);
+                break;
+            default:
+                AddConnectionString(ResourceNames.MetadataConnection, "Data Source=" + Path.Combine(StateDirectory, ResourceNames.Gateway, "dfs.db"));
+                break;
         }
         AddGateway();
         for (var i = 0; i < Options.Nodes; i++) AddStorageNode();
         // Without a broker the gateway hosts the Replicator itself.
-        if (local) AddReplicator();
+        if (HasConnectionString(ResourceNames.MessagingConnection)) AddReplicator();
         return this;
     }
 
@@ -179,6 +185,16 @@ public sealed class DfsApplicationBuilder
         }
         ResourceAdded?.Invoke(resource);
         return resource;
+    }
+
+    /// <summary>Takes a stopped resource out of the model (a removed storage node); false when something waits for it.</summary>
+    internal bool RemoveResource(ProcessResource resource)
+    {
+        lock (_gate)
+        {
+            if (_resources.Any(r => r.Dependencies.Contains(resource))) return false;
+            return _resources.Remove(resource);
+        }
     }
 
     /// <summary>A connection string that is not a resource (embedded SQLite, an external server).</summary>

@@ -85,6 +85,7 @@ public static class DfsHost
         }
 
         if (app.GatewayUrl is { } gateway) Console.Out.WriteLine($"Dfs gateway: {gateway.ToString().TrimEnd('/')}");
+        if (app.DashboardLoginUrl is { } login) Console.Out.WriteLine($"Dashboard:   {login}");
         Console.Out.WriteLine($"Cluster file: {app.ClusterFilePath}   (Ctrl+C stops everything)");
 
         try

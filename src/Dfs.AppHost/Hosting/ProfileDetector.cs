@@ -20,14 +20,21 @@ public static class ProfileDetector
     public const string DefaultSearchRoot = "/usr/lib/postgresql";
 
     /// <summary>
-    /// auto = local when a PostgreSQL server (or <paramref name="postgresBinDir"/>) and RabbitMQ are installed, else embedded.
+    /// auto = external when a metadata connection string is given, else local when a PostgreSQL server (or
+    /// <paramref name="postgresBinDir"/>) and RabbitMQ are installed, else embedded.
     /// </summary>
     /// <param name="findRabbitMq">Finds rabbitmq-server; default <see cref="RabbitMqResource.FindServer"/>.</param>
-    public static ProfileChoice Resolve(string requested, string? postgresBinDir, string searchRoot = DefaultSearchRoot, Func<string?>? findRabbitMq = null)
+    public static ProfileChoice Resolve(string requested, string? postgresBinDir, string searchRoot = DefaultSearchRoot, Func<string?>? findRabbitMq = null,
+        string? metadataConnectionString = null, string? messagingConnectionString = null)
     {
         findRabbitMq ??= RabbitMqResource.FindServer;
+        if (requested == Profiles.Auto && metadataConnectionString is not null)
+            return External("a metadata connection string was given", metadataConnectionString, messagingConnectionString);
         switch (requested)
         {
+            case Profiles.External:
+                return External("requested", metadataConnectionString
+                    ?? throw new AppHostConfigurationException("profile external needs the metadata connection string (--metadata)."), messagingConnectionString);
             case Profiles.Embedded:
                 return new ProfileChoice(Profiles.Embedded, null, "requested; SQLite metadata, in-process messaging, no PostgreSQL or RabbitMQ");
             case Profiles.Local:
@@ -56,6 +63,31 @@ public static class ProfileDetector
                 throw new AppHostConfigurationException($"profile '{requested}' is not one of {string.Join(", ", Profiles.All)}.");
         }
     }
+
+    private static ProfileChoice External(string why, string metadata, string? messaging) =>
+        new(Profiles.External, null, $"{why}; metadata in {DescribeMetadata(metadata)}, " +
+            (messaging is null ? "no broker given: the Replicator runs inside the gateway" : $"messaging through {DescribeMessaging(messaging)}"));
+
+    /// <summary>Where a connection string points, without its credentials (the line is printed and logged).</summary>
+    public static string DescribeMetadata(string connectionString)
+    {
+        if (connectionString.TrimStart().StartsWith("Data Source=", StringComparison.OrdinalIgnoreCase))
+            return "SQLite " + connectionString.Trim()["Data Source=".Length..].Split(';')[0];
+        try
+        {
+            var b = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+            return $"PostgreSQL {b.Host}:{b.Port}/{b.Database}";
+        }
+        catch (ArgumentException e)
+        {
+            throw new AppHostConfigurationException($"the metadata connection string is not valid: {e.Message}");
+        }
+    }
+
+    public static string DescribeMessaging(string connectionString) =>
+        Uri.TryCreate(connectionString, UriKind.Absolute, out var uri) && uri.Scheme is "amqp" or "amqps"
+            ? $"RabbitMQ {uri.Host}:{(uri.IsDefaultPort ? (uri.Scheme == "amqps" ? 5671 : 5672) : uri.Port)}{uri.AbsolutePath.TrimEnd('/')}"
+            : throw new AppHostConfigurationException("the messaging connection string must be an amqp:// or amqps:// URI (amqp://user:password@host:5672/vhost).");
 
     /// <summary>The newest ROOT/VERSION/bin that holds both postgres and initdb.</summary>
     public static string? FindPostgresBin(string searchRoot = DefaultSearchRoot)

@@ -12,8 +12,26 @@ public sealed class DfsAppHostOptions
     public const long MinChunkSizeBytes = 4 * 1024;
     public const long MaxChunkSizeBytes = 1024L * 1024 * 1024;
 
-    /// <summary>auto | local | embedded. auto = local when PostgreSQL binaries and rabbitmq-server are installed.</summary>
+    /// <summary>
+    /// auto | local | embedded | external. auto = external when a metadata connection string is given, else local when
+    /// PostgreSQL binaries and rabbitmq-server are installed, else embedded.
+    /// </summary>
     public string Profile { get; set; } = Profiles.Auto;
+
+    /// <summary>External profile: the gateway's PostgreSQL (Npgsql connection string, or "Data Source=FILE" for SQLite).</summary>
+    public string? MetadataConnectionString { get; set; }
+
+    /// <summary>External profile: the broker (amqp://user:pass@host:port/vhost); absent = the Replicator runs inside the gateway.</summary>
+    public string? MessagingConnectionString { get; set; }
+
+    /// <summary>Serve the dashboard (resources, logs, cluster, files).</summary>
+    public bool Dashboard { get; set; } = true;
+
+    /// <summary>The dashboard's port on 127.0.0.1; 0 = a free one. When the port is taken a free one is used and said so.</summary>
+    public int DashboardPort { get; set; } = 18888;
+
+    /// <summary>The dashboard's access token; null = a new random one each run (printed at start, written to cluster.json).</summary>
+    public string? DashboardToken { get; set; }
 
     public string StateDir { get; set; } = ClusterFile.DefaultStateDirectory;
 
@@ -51,6 +69,9 @@ public sealed class DfsAppHostOptions
     /// <summary>Between the polite stop signal and SIGKILL of the whole process tree.</summary>
     public TimeSpan StopGracePeriod { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long removing a storage node may take to copy its chunks elsewhere before it gives up (the node keeps running).</summary>
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromMinutes(30);
+
     /// <summary>Extra or replaced environment variables per resource name (applied last).</summary>
     public Dictionary<string, Dictionary<string, string>> ResourceEnvironment { get; set; } = new(StringComparer.Ordinal);
 
@@ -68,6 +89,16 @@ public sealed class DfsAppHostOptions
             errors.Add($"replication must be between 1 and 16 (got {ReplicationFactor}).");
         if (ChunkSizeBytes is < MinChunkSizeBytes or > MaxChunkSizeBytes)
             errors.Add($"chunk-size must be between {MinChunkSizeBytes} and {MaxChunkSizeBytes} bytes (got {ChunkSizeBytes}).");
+        if (Profile == Profiles.External && string.IsNullOrWhiteSpace(MetadataConnectionString))
+            errors.Add("profile external needs the metadata connection string (--metadata \"Host=…;Database=…;Username=…;Password=…\").");
+        if (Profile is Profiles.Local or Profiles.Embedded && (MetadataConnectionString is not null || MessagingConnectionString is not null))
+            errors.Add($"profile {Profile} runs its own metadata store and messaging; connection strings are for --profile external (or auto).");
+        if (MetadataConnectionString is null && MessagingConnectionString is not null)
+            errors.Add("a messaging connection string was given without a metadata connection string (--metadata).");
+        if (DashboardPort is < 0 or > 65535)
+            errors.Add($"dashboard-port must be between 0 and 65535 (got {DashboardPort}).");
+        if (DashboardToken is { } token && (token.Length < 16 || token.Any(c => char.IsWhiteSpace(c) || char.IsControl(c))))
+            errors.Add("the dashboard token must be at least 16 characters without spaces.");
         if (GatewayPort is < 0 or > 65535)
             errors.Add($"gateway-port must be between 0 and 65535 (got {GatewayPort}).");
         if (HeartbeatIntervalMs < 50)
@@ -84,6 +115,8 @@ public sealed class DfsAppHostOptions
             errors.Add("service configuration must not be empty (Debug or Release).");
         if (StartTimeout <= TimeSpan.Zero)
             errors.Add("start timeout must be positive.");
+        if (DrainTimeout <= TimeSpan.Zero)
+            errors.Add("drain timeout must be positive.");
         if (StopGracePeriod < TimeSpan.Zero)
             errors.Add("stop grace period must not be negative.");
         return errors;

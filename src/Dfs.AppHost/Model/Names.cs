@@ -5,8 +5,9 @@ public static class Profiles
     public const string Auto = "auto";
     public const string Local = "local";
     public const string Embedded = "embedded";
+    public const string External = "external";
 
-    public static readonly IReadOnlyList<string> All = [Auto, Local, Embedded];
+    public static readonly IReadOnlyList<string> All = [Auto, Local, Embedded, External];
 }
 
 /// <summary>Resource and connection names; scripts and tests rely on them.</summary>

@@ -78,6 +78,9 @@ public abstract partial class ProcessResource
 
     public IReadOnlyList<string> RecentOutput(int lines = 50) => _output?.Tail(lines) ?? [];
 
+    /// <summary>Up to <paramref name="max"/> output lines after sequence <paramref name="after"/> (see <see cref="OutputLog.Read"/>).</summary>
+    public OutputPage ReadOutput(long after, int max) => _output?.Read(after, max) ?? new OutputPage([], 0);
+
     /// <summary>
     /// The last 20 lines; when they are the middle of a stack trace, preceded by the line that heads it
     /// (a .NET crash ends in a long trace, and its first line is the one that explains it).

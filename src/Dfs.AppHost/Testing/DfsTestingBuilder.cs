@@ -6,7 +6,8 @@ namespace Dfs.AppHost.Testing;
 
 /// <summary>
 /// Builds the AppHost's model for a test, in the shape of Aspire.Hosting.Testing: a fresh temp StateDir
-/// (deleted when the application is disposed) unless one is set, a short stop grace period, then the
+/// (deleted when the application is disposed) unless one is set, a short stop grace period, the dashboard on a
+/// free port, then the
 /// caller's overrides.
 /// </summary>
 public static class DfsTestingBuilder
@@ -35,6 +36,8 @@ public static class DfsTestingBuilder
         {
             StateDir = "",
             StopGracePeriod = TimeSpan.FromSeconds(2),
+            // Tests run many clusters, some at once: each dashboard on a port of its own.
+            DashboardPort = 0,
         };
         configure?.Invoke(options);
         if (!string.IsNullOrEmpty(options.StateDir)) return (options, false);

@@ -20,6 +20,7 @@ internal static class CommandTree
         root.Add(NamespaceCommands.Move(session));
         root.Add(NamespaceCommands.Remove(session));
         root.Add(NodesCommand.Create(session));
+        root.Add(ClusterCommand.Create(session));
         root.Add(ShellCommand.Create(session));
         return root;
     }

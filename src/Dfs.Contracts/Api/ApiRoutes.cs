@@ -12,6 +12,12 @@ public static class ApiRoutes
     public const string Nodes = "/api/nodes";
     public const string Cluster = "/api/cluster";
 
+    /// <summary>/api/nodes/{node}/drain: start (POST), watch (GET) or cancel (DELETE) a node's drain; {node} is its id or name.</summary>
+    public static string NodeDrain(string node) => $"{Nodes}/{Uri.EscapeDataString(node)}/drain";
+
+    /// <summary>DELETE /api/nodes/{node}?force=: removes a node from the cluster.</summary>
+    public static string Node(string node) => $"{Nodes}/{Uri.EscapeDataString(node)}";
+
     public const string InternalNodes = "/internal/nodes";
     public const string InternalReplicas = "/internal/replicas";
     public const string InternalReplicationWork = "/internal/replication/work";
@@ -21,6 +27,7 @@ public static class ApiRoutes
     /// <summary>Query names.</summary>
     public const string ConflictQuery = "conflict";
     public const string ReplicationQuery = "replication";
+    public const string ForceQuery = "force";
 
     /// <summary>Response header carrying the committed version number of a file.</summary>
     public const string VersionHeader = "X-Dfs-Version";

@@ -55,7 +55,7 @@ public sealed record ReplicaInfo(Guid NodeId, string NodeName, string NodeUrl, s
 /// <summary>POST /api/move.</summary>
 public sealed record MoveRequest(string From, string To);
 
-/// <summary>GET /api/nodes.</summary>
+/// <summary>GET /api/nodes. A draining node still serves reads but takes no new chunks and its copies do not count.</summary>
 public sealed record NodeInfo(
     Guid Id,
     string Name,
@@ -66,7 +66,19 @@ public sealed record NodeInfo(
     long UsedBytes,
     long ChunkCount,
     DateTime RegisteredAt,
-    DateTime LastHeartbeatAt);
+    DateTime LastHeartbeatAt,
+    bool Draining = false);
+
+/// <summary>
+/// POST, GET and DELETE /api/nodes/{node}/drain: how far a node is from holding nothing the cluster still needs.
+/// </summary>
+/// <param name="ChunksHeld">Chunks the node holds according to the metadata.</param>
+/// <param name="ChunksAtRisk">
+/// Chunks on the node without enough copies on other counted nodes (not dead, verified, not draining); enough is
+/// min(replication factor, live nodes that are not draining), and at least 1.
+/// </param>
+/// <param name="Drained">Draining and nothing at risk: the node can be stopped and removed without losing a copy.</param>
+public sealed record NodeDrainStatus(Guid NodeId, string Name, bool Draining, long ChunksHeld, long ChunksAtRisk, bool Drained);
 
 /// <summary>GET /api/cluster: a summary for dashboards and `dfs nodes`.</summary>
 public sealed record ClusterSummary(
@@ -79,7 +91,8 @@ public sealed record ClusterSummary(
     long CapacityBytes,
     long FreeBytes,
     int ReplicationFactor,
-    long ChunkSize);
+    long ChunkSize,
+    int DrainingNodes = 0);
 
 /// <summary>RFC 9457 problem details as clients read them.</summary>
 public sealed record ApiProblem(string? Type, string? Title, int? Status, string? Detail, string? Instance);

@@ -96,6 +96,29 @@ public sealed class GatewayClient(HttpClient http) : IGatewayClient
     public Task<ClusterSummary> GetClusterAsync(CancellationToken ct = default) =>
         GetJsonAsync<ClusterSummary>(ApiRoutes.Cluster, ct);
 
+    public async Task<NodeDrainStatus> DrainNodeAsync(string node, CancellationToken ct = default)
+    {
+        using var response = await http.PostAsync(ApiRoutes.NodeDrain(node), null, ct);
+        await DfsApiException.ThrowIfFailedAsync(response, ct);
+        return (await response.Content.ReadFromJsonAsync<NodeDrainStatus>(DfsJson.Options, ct))!;
+    }
+
+    public Task<NodeDrainStatus> GetDrainStatusAsync(string node, CancellationToken ct = default) =>
+        GetJsonAsync<NodeDrainStatus>(ApiRoutes.NodeDrain(node), ct);
+
+    public async Task<NodeDrainStatus> CancelDrainAsync(string node, CancellationToken ct = default)
+    {
+        using var response = await http.DeleteAsync(ApiRoutes.NodeDrain(node), ct);
+        await DfsApiException.ThrowIfFailedAsync(response, ct);
+        return (await response.Content.ReadFromJsonAsync<NodeDrainStatus>(DfsJson.Options, ct))!;
+    }
+
+    public async Task RemoveNodeAsync(string node, bool force = false, CancellationToken ct = default)
+    {
+        using var response = await http.DeleteAsync($"{ApiRoutes.Node(node)}?{ApiRoutes.ForceQuery}={(force ? "true" : "false")}", ct);
+        await DfsApiException.ThrowIfFailedAsync(response, ct);
+    }
+
     private async Task<T> GetJsonAsync<T>(string uri, CancellationToken ct)
     {
         using var response = await http.GetAsync(uri, HttpCompletionOption.ResponseHeadersRead, ct);

@@ -18,6 +18,20 @@ public interface IGatewayClient
     Task DeleteAsync(string path, bool recursive, CancellationToken ct = default);
     Task<IReadOnlyList<NodeInfo>> GetNodesAsync(CancellationToken ct = default);
     Task<ClusterSummary> GetClusterAsync(CancellationToken ct = default);
+
+    /// <summary>Starts draining a node (by id or name; idempotent): its chunks get copies elsewhere and it takes no new ones.</summary>
+    Task<NodeDrainStatus> DrainNodeAsync(string node, CancellationToken ct = default);
+
+    Task<NodeDrainStatus> GetDrainStatusAsync(string node, CancellationToken ct = default);
+
+    /// <summary>Stops draining: the node takes new chunks again and its copies count again.</summary>
+    Task<NodeDrainStatus> CancelDrainAsync(string node, CancellationToken ct = default);
+
+    /// <summary>
+    /// Forgets a node and its copies. Refused (409) unless it is drained, or <paramref name="force"/> is set
+    /// (the Replicator then restores its chunks from other copies where there are any).
+    /// </summary>
+    Task RemoveNodeAsync(string node, bool force = false, CancellationToken ct = default);
 }
 
 public sealed record PutFileOptions(

@@ -11,7 +11,8 @@ public sealed record ClusterFile(
     string Profile,
     string Gateway,
     string? Dashboard,
-    IReadOnlyList<ClusterResource> Resources)
+    IReadOnlyList<ClusterResource> Resources,
+    string? DashboardToken = null)
 {
     public const string FileName = "cluster.json";
 
@@ -36,13 +37,19 @@ public sealed record ClusterFile(
         catch (IOException) { return null; }
     }
 
-    /// <summary>Writes atomically (temp file + rename) so a reader never sees half a file.</summary>
+    /// <summary>
+    /// Writes atomically (temp file + rename) so a reader never sees half a file; readable by its owner only,
+    /// since it holds the dashboard's token.
+    /// </summary>
     public void Write(string stateDirectory)
     {
         Directory.CreateDirectory(stateDirectory);
         var path = Path.Combine(stateDirectory, FileName);
         var temp = path + ".tmp";
-        File.WriteAllText(temp, JsonSerializer.Serialize(this, Json));
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        using (var stream = new FileStream(temp, options))
+            JsonSerializer.Serialize(stream, this, Json);
         File.Move(temp, path, overwrite: true);
     }
 }

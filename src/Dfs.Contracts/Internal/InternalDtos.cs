@@ -24,5 +24,8 @@ public sealed record StoredChunk(string Id, long Size);
 /// <summary>GET /internal/replication/work?limit=: chunks with fewer readable copies than wanted, most urgent first.</summary>
 public sealed record ReplicationWork(IReadOnlyList<ChunkWork> Chunks);
 
-/// <summary>A chunk to bring to <see cref="Wanted"/> copies; <see cref="Holders"/> are the nodes (not dead) that hold it now.</summary>
-public sealed record ChunkWork(string ChunkId, long Size, int Wanted, IReadOnlyList<Guid> Holders);
+/// <summary>
+/// A chunk to bring to <see cref="Wanted"/> copies. <see cref="Holders"/> are the nodes whose copies count (not dead,
+/// verified, not draining); <see cref="DrainingHolders"/> hold it on draining nodes: sources for copies, not copies.
+/// </summary>
+public sealed record ChunkWork(string ChunkId, long Size, int Wanted, IReadOnlyList<Guid> Holders, IReadOnlyList<Guid>? DrainingHolders = null);

@@ -16,3 +16,6 @@ public sealed record FileDeleted(Guid FileId, string Path, IReadOnlyList<string>
 
 /// <summary>Published by the gateway when a node is declared dead.</summary>
 public sealed record NodeLost(Guid NodeId, string Name, DateTime LastHeartbeatAt);
+
+/// <summary>Published by the gateway when a node is asked to drain: its chunks must get copies elsewhere.</summary>
+public sealed record NodeDraining(Guid NodeId, string Name, DateTime RequestedAt);

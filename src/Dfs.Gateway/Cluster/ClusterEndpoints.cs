@@ -21,7 +21,7 @@ public static class ClusterEndpoints
             return TypedResults.Ok(new ClusterSummary(
                 nodes.Count(n => n.IsLive), nodes.Count(n => n.State == NodeStates.Dead), files, dirs, chunks, stored,
                 live.Sum(n => n.Usage.CapacityBytes), live.Sum(n => n.Usage.FreeBytes),
-                options.Value.ReplicationFactor, options.Value.ChunkSizeBytes));
+                options.Value.ReplicationFactor, options.Value.ChunkSizeBytes, nodes.Count(n => n.Draining)));
         }).WithName("Cluster").WithTags("Cluster").WithSummary("Counts of nodes, files, chunks and bytes.");
         return api;
     }

@@ -68,4 +68,6 @@ public sealed class NodeRecord
     public long ChunkCount { get; set; }
     public DateTime RegisteredAt { get; set; }
     public DateTime LastHeartbeatAt { get; set; }
+    /// <summary>Set while the node is being drained (emptied before removal); kept across gateway restarts.</summary>
+    public DateTime? DrainingSince { get; set; }
 }

@@ -9,8 +9,8 @@ namespace Dfs.Gateway.Messaging;
 /// </summary>
 public sealed class ErrorQueueInspector(IConfiguration configuration, ILogger<ErrorQueueInspector> logger) : IAsyncDisposable
 {
-    /// <summary>MassTransit's kebab-case endpoint names of the Replicator's consumers, plus its "_error" suffix.</summary>
-    public static readonly string[] Queues = ["file-stored_error", "node-lost_error", "file-deleted_error"];
+    /// <summary>The Replicator's consumer queues plus MassTransit's "_error" suffix.</summary>
+    public static IReadOnlyList<string> Queues => Dfs.Replicator.Consumers.ReplicatorQueues.ErrorQueues;
 
     private readonly SemaphoreSlim _gate = new(1, 1);
     private IConnection? _connection;

@@ -53,14 +53,14 @@ public static class NamespaceEndpoints
     private static async Task<IResult> MkdirAsync(string? path, string? parents, HttpContext context, NamespaceService names, CancellationToken ct)
     {
         var target = PathBinding.FromRequest(context, ApiRoutes.Dirs, path);
-        var (entry, created) = await names.MkdirAsync(target, ParseBool(parents, "parents"), ct);
+        var (entry, created) = await names.MkdirAsync(target, QueryValues.ParseBool(parents, "parents"), ct);
         return created ? TypedResults.Created($"{ApiRoutes.Stat}/{Contracts.Paths.DfsPath.ToUrlPath(entry.Path)}", entry) : TypedResults.Ok(entry);
     }
 
     private static async Task<IResult> DeleteAsync(string? path, string? recursive, HttpContext context, NamespaceService names,
         Messaging.EventPublisher events, CancellationToken ct)
     {
-        var deleted = await names.DeleteAsync(PathBinding.FromRequest(context, ApiRoutes.Entries, path), ParseBool(recursive, "recursive"), expected: null, ct);
+        var deleted = await names.DeleteAsync(PathBinding.FromRequest(context, ApiRoutes.Entries, path), QueryValues.ParseBool(recursive, "recursive"), expected: null, ct);
         events.FilesDeleted(deleted, names.Now);
         return TypedResults.NoContent();
     }
@@ -72,11 +72,4 @@ public static class NamespaceEndpoints
         var to = PathBinding.FromBody(request.To, "to");
         return TypedResults.Ok(await names.MoveAsync(from, to, ct));
     }
-
-    private static bool ParseBool(string? value, string name) => value?.ToLowerInvariant() switch
-    {
-        null or "" or "false" or "0" => false,
-        "true" or "1" => true,
-        _ => throw DfsProblemException.BadRequest($"Invalid {name}", $"{name} must be true or false, not '{value}'."),
-    };
 }

@@ -1,8 +1,10 @@
 using Dfs.Contracts.Api;
 using Dfs.Contracts.Integrity;
 using Dfs.Contracts.Internal;
+using Dfs.Contracts.Messages;
 using Dfs.Gateway.Data;
 using Dfs.Gateway.Http;
+using Dfs.Gateway.Messaging;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -14,7 +16,42 @@ public static class NodeEndpoints
     public static RouteGroupBuilder MapNodeEndpoints(this RouteGroupBuilder api)
     {
         api.MapGet("/nodes", (NodeRegistry registry) => TypedResults.Ok(registry.Snapshot().Select(ToInfo).ToList()))
-            .WithName("Nodes").WithTags("Cluster").WithSummary("Storage nodes with state, capacity and last heartbeat.");
+            .WithName("Nodes").WithTags("Cluster").WithSummary("Storage nodes with state, capacity, last heartbeat and whether they are draining.");
+
+        api.MapPost("/nodes/{node}/drain", async (string node, NodeDrains drains, EventPublisher events, TimeProvider clock, CancellationToken ct) =>
+            {
+                var target = drains.Resolve(node);
+                var status = await drains.StartAsync(target, ct);
+                // Every request asks for a pass, so a repeated drain also nudges a stalled one.
+                events.Enqueue(new NodeDraining(target.Id, target.Name, clock.GetUtcNow().UtcDateTime));
+                return TypedResults.Json(status, statusCode: StatusCodes.Status202Accepted);
+            })
+            .WithName("DrainNode").WithTags("Cluster")
+            .WithSummary("Starts draining a node ({node} = id or name; idempotent): it takes no new chunks and the Replicator copies its chunks elsewhere.")
+            .Produces<NodeDrainStatus>(StatusCodes.Status202Accepted).ProducesProblem(StatusCodes.Status404NotFound);
+
+        api.MapGet("/nodes/{node}/drain", async (string node, NodeDrains drains, CancellationToken ct) =>
+                TypedResults.Ok(await drains.StatusAsync(drains.Resolve(node), ct)))
+            .WithName("DrainStatus").WithTags("Cluster")
+            .WithSummary("A node's drain: chunks it holds, chunks not yet safe elsewhere, and drained (safe to stop and remove).")
+            .Produces<NodeDrainStatus>().ProducesProblem(StatusCodes.Status404NotFound);
+
+        api.MapDelete("/nodes/{node}/drain", async (string node, NodeDrains drains, CancellationToken ct) =>
+                TypedResults.Ok(await drains.CancelAsync(drains.Resolve(node), ct)))
+            .WithName("CancelDrain").WithTags("Cluster")
+            .WithSummary("Stops draining a node: it takes new chunks again and its copies count again.")
+            .Produces<NodeDrainStatus>().ProducesProblem(StatusCodes.Status404NotFound);
+
+        api.MapDelete("/nodes/{node}", async (string node, string? force, NodeDrains drains, CancellationToken ct) =>
+            {
+                var forced = QueryValues.ParseBool(force, ApiRoutes.ForceQuery);
+                await drains.RemoveAsync(drains.Resolve(node), forced, ct);
+                return TypedResults.NoContent();
+            })
+            .WithName("RemoveNode").WithTags("Cluster")
+            .WithSummary("Removes a node and its replica records. Refused (409) unless the node is drained; force=true removes it anyway.")
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         return api;
     }
 
@@ -58,5 +95,5 @@ public static class NodeEndpoints
     }
 
     internal static NodeInfo ToInfo(NodeView n) => new(n.Id, n.Name, n.Url.ToString().TrimEnd('/'), n.State,
-        n.Usage.CapacityBytes, n.Usage.FreeBytes, n.Usage.UsedBytes, n.Usage.ChunkCount, n.RegisteredAt, n.LastHeartbeatAt);
+        n.Usage.CapacityBytes, n.Usage.FreeBytes, n.Usage.UsedBytes, n.Usage.ChunkCount, n.RegisteredAt, n.LastHeartbeatAt, n.Draining);
 }

@@ -8,13 +8,22 @@ using Microsoft.Extensions.Options;
 namespace Dfs.Gateway.Nodes;
 
 /// <summary>A node as the gateway sees it now.</summary>
-public sealed record NodeView(Guid Id, string Name, Uri Url, NodeUsage Usage, DateTime RegisteredAt, DateTime LastHeartbeatAt, string State, bool Verified)
+public sealed record NodeView(Guid Id, string Name, Uri Url, NodeUsage Usage, DateTime RegisteredAt, DateTime LastHeartbeatAt, string State, bool Verified,
+    DateTime? DrainingSince = null)
 {
     public bool IsLive => State == NodeStates.Live;
+
+    /// <summary>Can serve a read (and be a copy source), draining or not.</summary>
     public bool IsReadable => State != NodeStates.Dead;
 
-    /// <summary>Its copies count toward replication: not dead, and its inventory checked since it (re)joined.</summary>
-    public bool CopiesCount => IsReadable && Verified;
+    /// <summary>Being emptied before removal: it takes no new chunks, and its copies are sources but not copies.</summary>
+    public bool Draining => DrainingSince is not null;
+
+    /// <summary>Its copies count toward replication: not dead, its inventory checked since it (re)joined, and not draining.</summary>
+    public bool CopiesCount => IsReadable && Verified && !Draining;
+
+    /// <summary>A copy here is a usable source for repairs but not a copy: the node is draining.</summary>
+    public bool DrainingSource => IsReadable && Verified && Draining;
 }
 
 /// <summary>
@@ -25,6 +34,9 @@ public sealed class NodeRegistry(IServiceScopeFactory scopes, IOptionsMonitor<Cl
 {
     private readonly ConcurrentDictionary<Guid, NodeRecord> _nodes = new();
     private readonly ConcurrentDictionary<Guid, bool> _unverified = new();
+    // Apart from the records: a heartbeat replaces a node's record with an updated copy, and a copy taken just
+    // before a drain started would otherwise undo the drain.
+    private readonly ConcurrentDictionary<Guid, DateTime> _draining = new();
 
     /// <summary>Raised after a node registers (a start or restart): its inventory must be checked against the metadata.</summary>
     public event Action<Guid>? Registered;
@@ -37,7 +49,11 @@ public sealed class NodeRegistry(IServiceScopeFactory scopes, IOptionsMonitor<Cl
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<MetadataDbContext>();
-        foreach (var node in await db.Nodes.ToListAsync(ct)) _nodes[node.Id] = node;
+        foreach (var node in await db.Nodes.ToListAsync(ct))
+        {
+            _nodes[node.Id] = node;
+            if (node.DrainingSince is { } since) _draining[node.Id] = since;
+        }
         logger.LogInformation("Known storage nodes: {Count}", _nodes.Count);
     }
 
@@ -70,11 +86,15 @@ public sealed class NodeRegistry(IServiceScopeFactory scopes, IOptionsMonitor<Cl
     /// <summary>False when the node is unknown (it must register again).</summary>
     public async Task<bool> HeartbeatAsync(Guid nodeId, NodeUsage usage, CancellationToken ct)
     {
-        if (!_nodes.TryGetValue(nodeId, out var known)) return false;
         var now = clock.GetUtcNow().UtcDateTime;
-        var updated = Copy(known);
-        Apply(updated, usage, now);
-        _nodes[nodeId] = updated;
+        // Compare-and-swap, so a heartbeat racing a removal cannot bring the removed node back.
+        while (true)
+        {
+            if (!_nodes.TryGetValue(nodeId, out var known)) return false;
+            var updated = Copy(known);
+            Apply(updated, usage, now);
+            if (_nodes.TryUpdate(nodeId, updated, known)) break;
+        }
 
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<MetadataDbContext>();
@@ -84,6 +104,61 @@ public sealed class NodeRegistry(IServiceScopeFactory scopes, IOptionsMonitor<Cl
             .SetProperty(n => n.FreeBytes, usage.FreeBytes)
             .SetProperty(n => n.UsedBytes, usage.UsedBytes)
             .SetProperty(n => n.ChunkCount, usage.ChunkCount), ct);
+        return true;
+    }
+
+    /// <summary>
+    /// Marks a node draining (idempotent: the first request's time is kept), persisted first so a restarted
+    /// gateway goes on draining it. Null when the node is unknown.
+    /// </summary>
+    public async Task<NodeView?> StartDrainAsync(Guid nodeId, CancellationToken ct)
+    {
+        if (!_nodes.ContainsKey(nodeId)) return null;
+        var since = _draining.TryGetValue(nodeId, out var already) ? already : clock.GetUtcNow().UtcDateTime;
+        await using (var scope = scopes.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<MetadataDbContext>();
+            await db.Nodes.Where(n => n.Id == nodeId && n.DrainingSince == null)
+                .ExecuteUpdateAsync(s => s.SetProperty(n => n.DrainingSince, since), ct);
+        }
+        if (_draining.TryAdd(nodeId, since))
+            logger.LogInformation("Storage node {Name} ({Id}) is draining", _nodes.GetValueOrDefault(nodeId)?.Name, nodeId);
+        return Find(nodeId);
+    }
+
+    /// <summary>Stops a drain: the node takes new chunks again and its copies count again. Null when the node is unknown.</summary>
+    public async Task<NodeView?> CancelDrainAsync(Guid nodeId, CancellationToken ct)
+    {
+        if (!_nodes.ContainsKey(nodeId)) return null;
+        await using (var scope = scopes.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<MetadataDbContext>();
+            await db.Nodes.Where(n => n.Id == nodeId).ExecuteUpdateAsync(s => s.SetProperty(n => n.DrainingSince, (DateTime?)null), ct);
+        }
+        if (_draining.TryRemove(nodeId, out _))
+            logger.LogInformation("Storage node {Name} ({Id}) is no longer draining", _nodes.GetValueOrDefault(nodeId)?.Name, nodeId);
+        return Find(nodeId);
+    }
+
+    /// <summary>
+    /// Forgets a node: its replica records and its record go in one transaction, then it leaves the registry. If it
+    /// heartbeats again it is told to register and comes back as a new, empty node.
+    /// </summary>
+    public async Task<bool> RemoveAsync(Guid nodeId, CancellationToken ct)
+    {
+        if (!_nodes.TryGetValue(nodeId, out var known)) return false;
+        await using (var scope = scopes.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<MetadataDbContext>();
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            var replicas = await db.Replicas.Where(r => r.NodeId == nodeId).ExecuteDeleteAsync(ct);
+            await db.Nodes.Where(n => n.Id == nodeId).ExecuteDeleteAsync(ct);
+            await tx.CommitAsync(ct);
+            logger.LogInformation("Storage node {Name} ({Id}) removed with {Replicas} replica records", known.Name, nodeId, replicas);
+        }
+        _nodes.TryRemove(nodeId, out _);
+        _unverified.TryRemove(nodeId, out _);
+        _draining.TryRemove(nodeId, out _);
         return true;
     }
 
@@ -99,12 +174,12 @@ public sealed class NodeRegistry(IServiceScopeFactory scopes, IOptionsMonitor<Cl
     /// <summary>Lowers a node's free space right after a store, so placement spreads a burst of chunks before the next heartbeat.</summary>
     public void NoteStored(Guid nodeId, long bytes)
     {
-        if (_nodes.TryGetValue(nodeId, out var known))
+        while (_nodes.TryGetValue(nodeId, out var known))
         {
             var updated = Copy(known);
             updated.FreeBytes = Math.Max(0, updated.FreeBytes - bytes);
             updated.UsedBytes += bytes;
-            _nodes[nodeId] = updated;
+            if (_nodes.TryUpdate(nodeId, updated, known)) return;
         }
     }
 
@@ -117,7 +192,7 @@ public sealed class NodeRegistry(IServiceScopeFactory scopes, IOptionsMonitor<Cl
             : NodeStates.Live;
         return new NodeView(n.Id, n.Name, new Uri(n.Url.EndsWith('/') ? n.Url : n.Url + "/"),
             new NodeUsage(n.CapacityBytes, n.FreeBytes, n.UsedBytes, n.ChunkCount), n.RegisteredAt, n.LastHeartbeatAt, state,
-            !_unverified.ContainsKey(n.Id));
+            !_unverified.ContainsKey(n.Id), _draining.TryGetValue(n.Id, out var since) ? since : null);
     }
 
     private static void Apply(NodeRecord record, NodeUsage usage, DateTime now)

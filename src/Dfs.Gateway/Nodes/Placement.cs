@@ -9,7 +9,8 @@ public sealed class Placement(NodeRegistry registry)
     public NodeView? Choose(long chunkSize, IReadOnlyCollection<Guid> exclude)
     {
         var fitting = registry.Snapshot()
-            .Where(n => n.IsReadable && !exclude.Contains(n.Id) && n.Usage.FreeBytes >= chunkSize)
+            // A draining node is being emptied: a new chunk there would only have to move again.
+            .Where(n => n.IsReadable && !n.Draining && !exclude.Contains(n.Id) && n.Usage.FreeBytes >= chunkSize)
             .ToList();
         // A suspect node has only missed a few heartbeats (a busy gateway or node): it is a last resort rather
         // than a refusal, since a failed store there is retried elsewhere anyway.

@@ -9,11 +9,12 @@ public static class ReplicatorQueues
     public const string FileStored = "file-stored";
     public const string NodeLost = "node-lost";
     public const string FileDeleted = "file-deleted";
+    public const string NodeDraining = "node-draining";
 
     /// <summary>MassTransit moves a message that exhausted its retries to "&lt;queue&gt;_error".</summary>
     public const string ErrorSuffix = "_error";
 
-    public static IReadOnlyList<string> All { get; } = [FileStored, NodeLost, FileDeleted];
+    public static IReadOnlyList<string> All { get; } = [FileStored, NodeLost, FileDeleted, NodeDraining];
 
     public static IReadOnlyList<string> ErrorQueues { get; } = [.. All.Select(q => q + ErrorSuffix)];
 }

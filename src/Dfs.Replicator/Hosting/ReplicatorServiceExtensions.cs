@@ -53,6 +53,7 @@ public static class ReplicatorServiceExtensions
     {
         bus.AddConsumer<FileStoredConsumer, FileStoredConsumerDefinition>();
         bus.AddConsumer<NodeLostConsumer, NodeLostConsumerDefinition>();
+        bus.AddConsumer<NodeDrainingConsumer, NodeDrainingConsumerDefinition>();
         bus.AddConsumer<FileDeletedConsumer, FileDeletedConsumerDefinition>();
     }
 

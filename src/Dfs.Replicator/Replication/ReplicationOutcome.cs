@@ -6,7 +6,7 @@ namespace Dfs.Replicator.Replication;
 /// Copies reachable now: min(Wanted, holders that are not dead + live nodes that could take a copy), i.e.
 /// min(Wanted, live nodes) when every holder is live. Never more copies than there are nodes to hold them.
 /// </param>
-/// <param name="HoldersBefore">Holders that are not dead when the work started.</param>
+/// <param name="HoldersBefore">Holders whose copies count (not dead, not draining) when the work started.</param>
 /// <param name="CopiesMade">New copies streamed and reported to the gateway.</param>
 /// <param name="NewHolders">The nodes that received those copies.</param>
 /// <param name="Failures">Every failed attempt, in order (a copy may succeed after some).</param>

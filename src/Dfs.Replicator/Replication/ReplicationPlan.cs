@@ -19,17 +19,23 @@ internal sealed record ReplicationPlan(
         foreach (var node in nodes)
             if (TryNodeUri(node, out _)) byId.TryAdd(node.Id, node);
 
+        // Copies on draining nodes are sources, not copies: the node is about to go. The node list may know of a
+        // drain the work item does not yet, so a holder it calls draining is treated as one too.
+        var drainingIds = (chunk.DrainingHolders ?? []).ToHashSet();
         var holderIds = chunk.Holders.ToHashSet();
         // Holders the node list does not know or calls dead cannot serve a read and do not count as copies.
-        var holders = holderIds.Select(id => byId.GetValueOrDefault(id)).OfType<NodeInfo>().Where(n => !IsDead(n)).ToList();
+        var readable = holderIds.Concat(drainingIds).Distinct()
+            .Select(id => byId.GetValueOrDefault(id)).OfType<NodeInfo>().Where(n => !IsDead(n)).ToList();
+        var holders = readable.Where(n => holderIds.Contains(n.Id) && !drainingIds.Contains(n.Id) && !n.Draining).ToList();
 
         // Live holders first, then suspect ones; shuffled within each group to spread the read load.
-        var sources = Shuffle(holders.Where(IsLive)).Concat(Shuffle(holders.Where(n => !IsLive(n)))).ToList();
+        var sources = Shuffle(readable.Where(IsLive)).Concat(Shuffle(readable.Where(n => !IsLive(n)))).ToList();
 
-        // Only live nodes take new copies. Most free space first; those with room for the chunk before the rest
-        // (a stale free-space figure may still be wrong, so they are tried last rather than never).
+        // Only live nodes that are not draining take new copies, and never one that holds the chunk already (a
+        // draining holder's copy is still there). Most free space first; those with room for the chunk before the
+        // rest (a stale free-space figure may still be wrong, so they are tried last rather than never).
         var targets = byId.Values
-            .Where(n => IsLive(n) && !holderIds.Contains(n.Id))
+            .Where(n => IsLive(n) && !n.Draining && !holderIds.Contains(n.Id) && !drainingIds.Contains(n.Id))
             .Select(n => (Node: n, Tie: Random.Shared.Next()))
             .OrderByDescending(t => t.Node.FreeBytes >= chunk.Size)
             .ThenByDescending(t => t.Node.FreeBytes / ChunkReplicator.FreeSpaceBucketBytes)

@@ -4,6 +4,7 @@ using Dfs.Gateway.Data;
 using Dfs.Gateway.Files;
 using Dfs.Gateway.Namespace;
 using Dfs.Gateway.Nodes;
+using Dfs.Gateway.Replication;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -32,6 +33,8 @@ public sealed class MetadataHarness : IAsyncDisposable
         services.AddSingleton<NodeRegistry>();
         services.AddScoped<NamespaceService>();
         services.AddScoped<FileCommitter>();
+        services.AddScoped<ReplicationQueries>();
+        services.AddScoped<NodeDrains>();
         var provider = services.BuildServiceProvider();
         await provider.MigrateMetadataAsync();
         return new MetadataHarness(provider, cleanup);
@@ -39,6 +42,9 @@ public sealed class MetadataHarness : IAsyncDisposable
 
     /// <summary>A singleton service (the node registry, for instance).</summary>
     public T Get<T>() where T : notnull => _services.GetRequiredService<T>();
+
+    /// <summary>A new instance of <typeparamref name="T"/> over this harness's services (a second registry, as after a restart).</summary>
+    public T Create<T>() => ActivatorUtilities.CreateInstance<T>(_services);
 
     /// <summary>Runs <paramref name="work"/> with services from a new scope (one DbContext, like one request).</summary>
     public async Task<T> InScopeAsync<T>(Func<IServiceProvider, Task<T>> work)
@@ -52,6 +58,18 @@ public sealed class MetadataHarness : IAsyncDisposable
 
     public Task<CommittedFile> CommitAsync(string path, ConflictPolicy policy, byte[] content) =>
         InScopeAsync(sp => sp.GetRequiredService<FileCommitter>().CommitAsync(path, policy, FakeUpload(content), CancellationToken.None));
+
+    /// <summary>Commits <paramref name="content"/> as one chunk held by <paramref name="holders"/>, wanting <paramref name="replicationFactor"/> copies.</summary>
+    public Task<CommittedFile> CommitOnAsync(string path, byte[] content, int replicationFactor, params Guid[] holders)
+    {
+        var upload = FakeUpload(content);
+        upload = upload with
+        {
+            ReplicationFactor = replicationFactor,
+            Chunks = [.. upload.Chunks.Select(c => c with { Nodes = holders })],
+        };
+        return InScopeAsync(sp => sp.GetRequiredService<FileCommitter>().CommitAsync(path, ConflictPolicy.Fail, upload, CancellationToken.None));
+    }
 
     /// <summary>An upload as the UploadService would describe it after storing one chunk on a node.</summary>
     public static UploadedFile FakeUpload(byte[] content)

@@ -137,9 +137,13 @@ public sealed class FakeGateway : IAsyncDisposable
         });
     }
 
-    /// <summary>Holders that are not dead, as the gateway reports them.</summary>
-    private ChunkWork ToWork(string id, ChunkRow row) =>
-        new(id, row.Size, row.Wanted, row.Holders.Where(h => !_nodes.TryGetValue(h, out var n) || n.State != NodeStates.Dead).ToList());
+    /// <summary>Holders that are not dead, as the gateway reports them: those on draining nodes apart, as sources only.</summary>
+    private ChunkWork ToWork(string id, ChunkRow row)
+    {
+        var readable = row.Holders.Where(h => !_nodes.TryGetValue(h, out var n) || n.State != NodeStates.Dead).ToList();
+        var draining = readable.Where(h => _nodes.TryGetValue(h, out var n) && n.Draining).ToList();
+        return new(id, row.Size, row.Wanted, readable.Except(draining).ToList(), draining.Count > 0 ? draining : null);
+    }
 
     public async ValueTask DisposeAsync()
     {

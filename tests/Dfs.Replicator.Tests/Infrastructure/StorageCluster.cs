@@ -36,8 +36,8 @@ public sealed class StorageNode(string name, string dataDir, ServiceProcess proc
     }
 
     /// <summary>How the gateway would describe this node.</summary>
-    public NodeInfo Info(string state = NodeStates.Live, long freeBytes = 1L << 40) =>
-        new(Id, Name, Url.ToString(), state, 1L << 41, freeBytes, 0, 0, DateTime.UtcNow, DateTime.UtcNow);
+    public NodeInfo Info(string state = NodeStates.Live, long freeBytes = 1L << 40, bool draining = false) =>
+        new(Id, Name, Url.ToString(), state, 1L << 41, freeBytes, 0, 0, DateTime.UtcNow, DateTime.UtcNow, draining);
 
     /// <summary>Where the node keeps a chunk (chunks/ab/cd/&lt;id&gt;).</summary>
     public string ChunkPath(string chunkId) => Path.Combine(DataDir, "chunks", chunkId[..2], chunkId[2..4], chunkId);

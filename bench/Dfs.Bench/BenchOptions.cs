@@ -1,0 +1,118 @@
+using System.CommandLine;
+
+namespace Dfs.Bench;
+
+/// <summary>What to run and how big; the short mode shrinks every size so CI finishes in seconds.</summary>
+public sealed record BenchOptions
+{
+    public bool Short { get; init; }
+    public int Runs { get; init; } = 3;
+    public long FileSize { get; init; } = 1L << 30;
+    public long MemoryFileSize { get; init; } = 4L << 30;
+    public long ChunkSize { get; init; } = 8L << 20;
+    public int ListEntries { get; init; } = 100_000;
+    public TimeSpan SmallObjectDuration { get; init; } = TimeSpan.FromSeconds(5);
+    public int[] Concurrencies { get; init; } = [1, 16, 64];
+    public Uri? Gateway { get; init; }
+    public string JsonPath { get; init; } = Path.Combine("artifacts", "bench", "results.json");
+    public string? MarkdownPath { get; init; }
+    public bool SkipNginx { get; init; }
+
+    public static BenchOptions Shortened(BenchOptions o) => o with
+    {
+        Short = true,
+        Runs = 1,
+        FileSize = Math.Min(o.FileSize, 16L << 20),
+        MemoryFileSize = Math.Min(o.MemoryFileSize, 32L << 20),
+        ChunkSize = 1L << 20,
+        ListEntries = 200,
+        SmallObjectDuration = TimeSpan.FromMilliseconds(250),
+    };
+}
+
+/// <summary>The command line; the parsed options go to the action.</summary>
+public static class BenchCommandLine
+{
+    public static RootCommand Create(Func<BenchOptions, CancellationToken, Task<int>> run)
+    {
+        var shortMode = new Option<bool>("--short") { Description = "A few seconds in all: tiny sizes, one run, nothing asserted about speed (CI)." };
+        var runs = new Option<int>("--runs") { Description = "Runs per figure; the table shows medians.", DefaultValueFactory = _ => 3 };
+        var size = new Option<string>("--size") { Description = "Size of the big file (1GiB, 256MiB, …).", DefaultValueFactory = _ => "1GiB" };
+        var memorySize = new Option<string>("--memory-size") { Description = "Size of the file streamed while peak RSS is sampled.", DefaultValueFactory = _ => "4GiB" };
+        var chunkSize = new Option<string>("--chunk-size") { Description = "The cluster's chunk size (the product's default is 8MiB).", DefaultValueFactory = _ => "8MiB" };
+        var listEntries = new Option<int>("--list-entries") { Description = "Entries in the listed directory.", DefaultValueFactory = _ => 100_000 };
+        var duration = new Option<double>("--ops-seconds") { Description = "Seconds per 4 KiB-object measurement.", DefaultValueFactory = _ => 5 };
+        var gateway = new Option<string?>("--gateway") { Description = "Target a running cluster instead of starting one (node kills, re-replication and RSS are then skipped).", HelpName = "url" };
+        var json = new Option<string>("--json") { Description = "Where to write every figure as JSON.", DefaultValueFactory = _ => Path.Combine("artifacts", "bench", "results.json") };
+        var markdown = new Option<string?>("--markdown") { Description = "Where to write the table (a file with the results markers gets only that section replaced). Full runs default to docs/benchmarks.md.", HelpName = "path" };
+        var noNginx = new Option<bool>("--no-nginx") { Description = "Skip the nginx baselines." };
+
+        var root = new RootCommand("Dfs benchmark: each Dfs figure beside its baseline (nginx, a plain fsynced copy) measured in the same run.")
+        {
+            shortMode, runs, size, memorySize, chunkSize, listEntries, duration, gateway, json, markdown, noNginx,
+        };
+        root.SetAction((result, ct) =>
+        {
+            // Checked here rather than in validators: there, options left at their defaults read as unset.
+            var errors = new List<string>();
+            if (result.GetValue(runs) < 1) errors.Add("--runs must be at least 1.");
+            if (!Sizes.TryParse(result.GetValue(size), out var fileSize)) errors.Add($"--size: '{result.GetValue(size)}' is not a size (e.g. 1GiB, 512MiB).");
+            if (!Sizes.TryParse(result.GetValue(memorySize), out var memoryFileSize)) errors.Add($"--memory-size: '{result.GetValue(memorySize)}' is not a size.");
+            if (!Sizes.TryParse(result.GetValue(chunkSize), out var chunk)) errors.Add($"--chunk-size: '{result.GetValue(chunkSize)}' is not a size.");
+            if (result.GetValue(listEntries) < 1) errors.Add("--list-entries must be at least 1.");
+            if (result.GetValue(duration) <= 0) errors.Add("--ops-seconds must be positive.");
+            if (result.GetValue(gateway) is { } text && !Uri.TryCreate(text, UriKind.Absolute, out _)) errors.Add($"--gateway: '{text}' is not a URL.");
+            if (errors.Count > 0)
+            {
+                foreach (var error in errors) Console.Error.WriteLine(error);
+                return Task.FromResult(2);
+            }
+            var options = new BenchOptions
+            {
+                Runs = result.GetValue(runs),
+                FileSize = fileSize,
+                MemoryFileSize = memoryFileSize,
+                ChunkSize = chunk,
+                ListEntries = result.GetValue(listEntries),
+                SmallObjectDuration = TimeSpan.FromSeconds(result.GetValue(duration)),
+                Gateway = result.GetValue(gateway) is { } g ? new Uri(g) : null,
+                JsonPath = result.GetValue(json)!,
+                MarkdownPath = result.GetValue(markdown),
+                SkipNginx = result.GetValue(noNginx),
+            };
+            if (result.GetValue(shortMode)) options = BenchOptions.Shortened(options);
+            return run(options, ct);
+        });
+        return root;
+    }
+}
+
+public static class Sizes
+{
+    public static bool TryParse(string? text, out long bytes)
+    {
+        bytes = 0;
+        if (string.IsNullOrWhiteSpace(text)) return false;
+        text = text.Trim();
+        var units = new (string Suffix, long Factor)[] { ("GiB", 1L << 30), ("MiB", 1L << 20), ("KiB", 1L << 10), ("G", 1L << 30), ("M", 1L << 20), ("K", 1L << 10), ("B", 1) };
+        long factor = 1;
+        foreach (var (suffix, f) in units)
+        {
+            if (!text.EndsWith(suffix, StringComparison.OrdinalIgnoreCase)) continue;
+            text = text[..^suffix.Length].Trim();
+            factor = f;
+            break;
+        }
+        if (!double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var n) || n <= 0) return false;
+        bytes = (long)(n * factor);
+        return bytes > 0;
+    }
+
+    public static string Format(long bytes) => bytes switch
+    {
+        >= 1L << 30 when bytes % (1L << 30) == 0 => $"{bytes >> 30} GiB",
+        >= 1L << 20 when bytes % (1L << 20) == 0 => $"{bytes >> 20} MiB",
+        >= 1L << 10 when bytes % (1L << 10) == 0 => $"{bytes >> 10} KiB",
+        _ => $"{bytes} B",
+    };
+}

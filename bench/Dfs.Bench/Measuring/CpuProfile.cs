@@ -1,0 +1,73 @@
+using System.Diagnostics;
+
+namespace Dfs.Bench.Measuring;
+
+/// <summary>CPU seconds one phase cost each part of the system (process trees), and what the rest of the machine used meanwhile.</summary>
+public sealed record PhaseCpu(string Phase, int Run, double WallSeconds, IReadOnlyDictionary<string, double> CpuSeconds, double MachineBusySeconds, double MachineCapacitySeconds)
+{
+    /// <summary>Busy CPU not accounted to any of our processes: other builds and tests sharing the machine.</summary>
+    public double OtherSeconds => Math.Max(0, MachineBusySeconds - CpuSeconds.Values.Sum());
+}
+
+/// <summary>A component's processes: their trees (children included: PostgreSQL backends, nginx workers), or only themselves.</summary>
+public sealed record ProcessGroup(int[] Pids, bool IncludeDescendants = true);
+
+/// <summary>Measures the CPU a phase costs per component: start it before, dispose it after.</summary>
+public sealed class CpuMeter
+{
+    private readonly Func<IReadOnlyDictionary<string, ProcessGroup>> _groups;
+    private readonly List<PhaseCpu> _phases = [];
+
+    /// <param name="groups">Component name → its processes, asked again at each phase (a killed node comes back with a new pid).</param>
+    public CpuMeter(Func<IReadOnlyDictionary<string, ProcessGroup>> groups) => _groups = groups;
+
+    public IReadOnlyList<PhaseCpu> Phases
+    {
+        get { lock (_phases) return [.. _phases]; }
+    }
+
+    public Phase Start(string name, int run) => new(this, name, run);
+
+    private Dictionary<string, double> Snapshot(IReadOnlyDictionary<string, ProcessGroup> groups)
+    {
+        var processes = ProcFs.Processes();
+        return groups.ToDictionary(g => g.Key, g => g.Value.Pids.Sum(pid => g.Value.IncludeDescendants
+            ? ProcFs.TreeCpuSeconds(processes, pid)
+            : processes.TryGetValue(pid, out var p) ? p.CpuSeconds : 0));
+    }
+
+    public sealed class Phase : IDisposable
+    {
+        private readonly CpuMeter _meter;
+        private readonly string _name;
+        private readonly int _run;
+        private readonly IReadOnlyDictionary<string, ProcessGroup> _groups;
+        private readonly Dictionary<string, double> _before;
+        private readonly (double Busy, double Total) _machineBefore;
+        private readonly long _started = Stopwatch.GetTimestamp();
+        private bool _done;
+
+        internal Phase(CpuMeter meter, string name, int run)
+        {
+            _meter = meter;
+            _name = name;
+            _run = run;
+            _groups = meter._groups();
+            _before = meter.Snapshot(_groups);
+            _machineBefore = ProcFs.MachineCpu();
+        }
+
+        public void Dispose()
+        {
+            if (_done) return;
+            _done = true;
+            var wall = Stopwatch.GetElapsedTime(_started).TotalSeconds;
+            // Pids of the start: a process killed during the phase is simply missing afterwards (its CPU is lost, not negative).
+            var after = _meter.Snapshot(_groups);
+            var machine = ProcFs.MachineCpu();
+            var cpu = after.ToDictionary(a => a.Key, a => Math.Max(0, a.Value - _before.GetValueOrDefault(a.Key)));
+            lock (_meter._phases)
+                _meter._phases.Add(new PhaseCpu(_name, _run, wall, cpu, machine.Busy - _machineBefore.Busy, machine.Total - _machineBefore.Total));
+        }
+    }
+}

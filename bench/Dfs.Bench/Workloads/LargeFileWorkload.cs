@@ -1,0 +1,152 @@
+using System.Diagnostics;
+using Dfs.Bench.Baselines;
+using Dfs.Bench.Measuring;
+using Dfs.Bench.Results;
+using Dfs.Contracts.Api;
+using Dfs.Contracts.Clients;
+
+namespace Dfs.Bench.Workloads;
+
+/// <summary>
+/// One run of the big-file figures: PUT and GET at replication factor 1 and 3 through the gateway, and the same
+/// file through nginx (WebDAV PUT, sendfile GET) and a plain copy + fsync, all on the same disk, back to back.
+/// Two files per run, because content addressing would turn a second upload of the same bytes into no-ops.
+/// </summary>
+public sealed class LargeFileWorkload(BenchContext context)
+{
+    private const double MiB = 1 << 20;
+    private BenchOptions Options => context.Options;
+    private BenchReport Report => context.Report;
+    private GatewayClient Dfs => context.Dfs.Client;
+
+    private string SizeText => Sizes.Format(Options.FileSize);
+
+    public async Task RunAsync(int run, CancellationToken ct)
+    {
+        var work = context.Dfs.WorkDirectory;
+        var fileA = Path.Combine(work, $"r{run}-a.bin");
+        var fileB = Path.Combine(work, $"r{run}-b.bin");
+        var copy = Path.Combine(work, $"r{run}-copy.bin");
+        var dfsA = $"/bench/r{run}/a.bin";
+        var dfsB = $"/bench/r{run}/b.bin";
+        try
+        {
+            BenchContext.Log($"run {run}: writing two {SizeText} test files");
+            var shaA = await TestData.WriteRandomFileAsync(fileA, Options.FileSize, ct);
+            var shaB = await TestData.WriteRandomFileAsync(fileB, Options.FileSize, ct);
+
+            var put1 = Report.Add("put.rf1", $"PUT {SizeText}, replication 1", "MiB/s", Better.Higher, "nginx WebDAV PUT", new Target(TargetKind.RatioAtLeast, 0.80, ""));
+            var put1Copy = Report.Add("put.rf1.vs-copy", $"PUT {SizeText}, replication 1, vs. a durable copy", "MiB/s", Better.Higher, "copy + fsync, 1 MiB buffer");
+            var put3 = Report.Add("put.rf3", $"PUT {SizeText}, replication 3 (until answered)", "MiB/s", Better.Higher, "nginx WebDAV PUT");
+            var put3Copies = Report.Add("put.rf3.copies", $"PUT {SizeText}, replication 3 (until 3 copies)", "MiB/s", Better.Higher, "nginx WebDAV PUT");
+            var get1 = Report.Add("get.rf1", $"GET {SizeText}, replication 1", "MiB/s", Better.Higher, "nginx GET (sendfile)", new Target(TargetKind.RatioAtLeast, 0.60, ""));
+            var get3 = Report.Add("get.rf3", $"GET {SizeText}, replication 3", "MiB/s", Better.Higher, "nginx GET (sendfile)", new Target(TargetKind.RatioAtLeast, 0.60, ""));
+
+            // Baselines first, on the file Dfs gets next.
+            using (context.Cpu.Start("copy + fsync", run))
+            {
+                var seconds = await FsyncCopy.CopyAsync(fileA, copy, ct);
+                Rate(put1Copy.Baseline, run, seconds, "copy + fsync");
+            }
+            File.Delete(copy);
+
+            if (context.NginxHttp is { } nginx)
+            {
+                var nginxPath = $"r{run}/a.bin";
+                using (context.Cpu.Start("nginx PUT", run))
+                {
+                    var started = Stopwatch.GetTimestamp();
+                    await using (var source = TestData.OpenRead(fileA))
+                        await Measuring.Http.PutAsync(nginx, nginxPath, Measuring.Http.StreamOf(source, Options.FileSize), ct);
+                    var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+                    foreach (var f in new[] { put1, put3, put3Copies }) Rate(f.Baseline, run, seconds, null);
+                    BenchContext.Log($"run {run}: nginx PUT {BenchContext.MiBps(Options.FileSize, seconds)}");
+                }
+                var stored = new FileInfo(Path.Combine(context.Nginx!.Root, nginxPath)).Length;
+                if (stored != Options.FileSize) throw new InvalidOperationException($"nginx stored {stored} bytes of {Options.FileSize}.");
+                using (context.Cpu.Start("nginx GET", run))
+                {
+                    var (bytes, _, seconds) = await Measuring.Http.GetAsync(nginx, nginxPath, hash: false, null, ct);
+                    Check(bytes, "nginx GET");
+                    foreach (var f in new[] { get1, get3 }) Rate(f.Baseline, run, seconds, null);
+                    BenchContext.Log($"run {run}: nginx GET {BenchContext.MiBps(bytes, seconds)}");
+                }
+                File.Delete(Path.Combine(context.Nginx.Root, nginxPath));
+            }
+
+            using (context.Cpu.Start("Dfs PUT rf1", run))
+            {
+                var seconds = await PutAsync(fileA, dfsA, 1, shaA, ct);
+                Rate(put1.Dfs, run, seconds, "Dfs PUT rf1");
+                Rate(put1Copy.Dfs, run, seconds, null);
+            }
+            using (context.Cpu.Start("Dfs GET rf1", run))
+                Rate(get1.Dfs, run, await GetAsync(dfsA, ct), "Dfs GET rf1");
+
+            double ackSeconds;
+            using (context.Cpu.Start("Dfs PUT rf3 (answer)", run))
+            {
+                ackSeconds = await PutAsync(fileB, dfsB, 3, shaB, ct);
+                Rate(put3.Dfs, run, ackSeconds, "Dfs PUT rf3 (answered)");
+            }
+            using (context.Cpu.Start("Dfs replication to 3 copies", run))
+            {
+                var waited = await Replication.WaitForCopiesAsync(Dfs, dfsB, 3, excluded: null, TimeSpan.FromMinutes(15), ct);
+                Rate(put3Copies.Dfs, run, ackSeconds + waited, "Dfs PUT rf3 (3 copies)");
+            }
+            using (context.Cpu.Start("Dfs GET rf3", run))
+                Rate(get3.Dfs, run, await GetAsync(dfsB, ct), "Dfs GET rf3");
+
+            if (context.Dfs.ControlsProcesses)
+                await new NodeLossWorkload(context).RunAsync(run, dfsB, shaB, ct);
+            else
+                foreach (var id in NodeLossWorkload.FigureIds)
+                    NodeLossWorkload.Declare(context, id).Skipped = "needs a cluster started by the benchmark (node kill)";
+        }
+        finally
+        {
+            foreach (var file in new[] { fileA, fileB, copy }) File.Delete(file);
+            await DeleteQuietlyAsync(Dfs, $"/bench/r{run}", CancellationToken.None);
+        }
+    }
+
+    private async Task<double> PutAsync(string file, string path, int replication, string sha, CancellationToken ct)
+    {
+        var started = Stopwatch.GetTimestamp();
+        PutFileResult result;
+        await using (var source = TestData.OpenRead(file))
+            result = await Dfs.PutFileAsync(path, source, new PutFileOptions(ConflictPolicy.Overwrite, ReplicationFactor: replication), ct);
+        var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        if (result.Size != Options.FileSize || result.Sha256 != sha)
+            throw new InvalidOperationException($"Dfs stored {path} as {result.Size} bytes with SHA-256 {result.Sha256}; sent {Options.FileSize} bytes with {sha}.");
+        return seconds;
+    }
+
+    private async Task<double> GetAsync(string path, CancellationToken ct)
+    {
+        var (bytes, _, seconds) = await Measuring.Http.GetAsync(context.Dfs.Http, ApiRoutes.Files + path, hash: false, null, ct);
+        Check(bytes, $"Dfs GET {path}");
+        return seconds;
+    }
+
+    private void Rate(SortedDictionary<int, double> series, int run, double seconds, string? log)
+    {
+        series[run] = Options.FileSize / MiB / seconds;
+        if (log is not null) BenchContext.Log($"run {run}: {log} {BenchContext.MiBps(Options.FileSize, seconds)}");
+    }
+
+    private void Check(long bytes, string what)
+    {
+        if (bytes != Options.FileSize) throw new InvalidOperationException($"{what} returned {bytes} bytes, expected {Options.FileSize}.");
+    }
+
+    public static async Task DeleteQuietlyAsync(GatewayClient dfs, string path, CancellationToken ct)
+    {
+        try { await dfs.DeleteAsync(path, recursive: true, ct); }
+        catch (DfsApiException e) when (e.StatusCode == System.Net.HttpStatusCode.NotFound) { }
+        catch (Exception e) when (e is DfsApiException or HttpRequestException)
+        {
+            BenchContext.Log($"could not delete {path}: {e.Message}");
+        }
+    }
+}
