@@ -17,7 +17,7 @@ public sealed class BenchContext(BenchOptions options, BenchReport report, DfsTa
     /// <summary>A client for nginx with the same connection settings as the one for the gateway.</summary>
     public HttpClient? NginxHttp { get; } = nginxHttp;
 
-    public CpuMeter Cpu { get; } = new(() => Groups(dfs, nginx));
+    public CpuMeter Cpu { get; } = new(() => Groups(dfs, nginx), dfs.DatabaseCounters);
 
     public const string ClientGroup = "bench client";
 

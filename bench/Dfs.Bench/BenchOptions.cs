@@ -14,19 +14,33 @@ public sealed record BenchOptions
     public TimeSpan SmallObjectDuration { get; init; } = TimeSpan.FromSeconds(5);
     public int[] Concurrencies { get; init; } = [1, 16, 64];
     public Uri? Gateway { get; init; }
+
+    /// <summary>Bearer token for a running cluster's gateway (--token, else DFS_TOKEN).</summary>
+    public string? Token { get; init; }
     public string JsonPath { get; init; } = Path.Combine("artifacts", "bench", "results.json");
     public string? MarkdownPath { get; init; }
     public bool SkipNginx { get; init; }
+
+    /// <summary>Clients creating the listed directory's entries.</summary>
+    public int ListWriters { get; init; } = 16;
+
+    /// <summary>Creating the entries stops after this long; the listing figures then use what was created.</summary>
+    public TimeSpan ListCreateBudget { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Extra environment for the Dfs services (experiments: what would move a figure); empty for figures of record.</summary>
+    public IReadOnlyDictionary<string, string> ServiceEnvironment { get; init; } = new Dictionary<string, string>();
 
     public static BenchOptions Shortened(BenchOptions o) => o with
     {
         Short = true,
         Runs = 1,
-        FileSize = Math.Min(o.FileSize, 16L << 20),
-        MemoryFileSize = Math.Min(o.MemoryFileSize, 32L << 20),
+        FileSize = Math.Min(o.FileSize, 8L << 20),
+        MemoryFileSize = Math.Min(o.MemoryFileSize, 16L << 20),
         ChunkSize = 1L << 20,
-        ListEntries = 200,
+        ListEntries = Math.Min(o.ListEntries, 50),
+        ListWriters = Math.Min(o.ListWriters, 4),
         SmallObjectDuration = TimeSpan.FromMilliseconds(250),
+        Concurrencies = [1, 4],
     };
 }
 
@@ -43,13 +57,22 @@ public static class BenchCommandLine
         var listEntries = new Option<int>("--list-entries") { Description = "Entries in the listed directory.", DefaultValueFactory = _ => 100_000 };
         var duration = new Option<double>("--ops-seconds") { Description = "Seconds per 4 KiB-object measurement.", DefaultValueFactory = _ => 5 };
         var gateway = new Option<string?>("--gateway") { Description = "Target a running cluster instead of starting one (node kills, re-replication and RSS are then skipped).", HelpName = "url" };
+        var token = new Option<string?>("--token") { Description = "With --gateway: a bearer token for it (default: $DFS_TOKEN).", HelpName = "token" };
         var json = new Option<string>("--json") { Description = "Where to write every figure as JSON.", DefaultValueFactory = _ => Path.Combine("artifacts", "bench", "results.json") };
         var markdown = new Option<string?>("--markdown") { Description = "Where to write the table (a file with the results markers gets only that section replaced). Full runs default to docs/benchmarks.md.", HelpName = "path" };
         var noNginx = new Option<bool>("--no-nginx") { Description = "Skip the nginx baselines." };
+        var listWriters = new Option<int>("--list-writers") { Description = "Concurrent clients creating the listed directory's entries.", DefaultValueFactory = _ => 16 };
+        var listBudget = new Option<double>("--list-create-minutes") { Description = "Stop creating entries after this long and list what exists.", DefaultValueFactory = _ => 10 };
+        var serviceEnv = new Option<string[]>("--service-env")
+        {
+            Description = "KEY=VALUE added to every Dfs service's environment, for experiments (e.g. DOTNET_gcServer=0); repeatable.",
+            HelpName = "KEY=VALUE",
+            AllowMultipleArgumentsPerToken = false,
+        };
 
         var root = new RootCommand("Dfs benchmark: each Dfs figure beside its baseline (nginx, a plain fsynced copy) measured in the same run.")
         {
-            shortMode, runs, size, memorySize, chunkSize, listEntries, duration, gateway, json, markdown, noNginx,
+            shortMode, runs, size, memorySize, chunkSize, listEntries, listWriters, listBudget, duration, gateway, token, json, markdown, noNginx, serviceEnv,
         };
         root.SetAction((result, ct) =>
         {
@@ -61,6 +84,15 @@ public static class BenchCommandLine
             if (!Sizes.TryParse(result.GetValue(chunkSize), out var chunk)) errors.Add($"--chunk-size: '{result.GetValue(chunkSize)}' is not a size.");
             if (result.GetValue(listEntries) < 1) errors.Add("--list-entries must be at least 1.");
             if (result.GetValue(duration) <= 0) errors.Add("--ops-seconds must be positive.");
+            if (result.GetValue(listWriters) < 1) errors.Add("--list-writers must be at least 1.");
+            if (result.GetValue(listBudget) <= 0) errors.Add("--list-create-minutes must be positive.");
+            var environment = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var pair in result.GetValue(serviceEnv) ?? [])
+            {
+                var eq = pair.IndexOf('=');
+                if (eq <= 0) errors.Add($"--service-env: '{pair}' is not KEY=VALUE.");
+                else environment[pair[..eq]] = pair[(eq + 1)..];
+            }
             if (result.GetValue(gateway) is { } text && !Uri.TryCreate(text, UriKind.Absolute, out _)) errors.Add($"--gateway: '{text}' is not a URL.");
             if (errors.Count > 0)
             {
@@ -76,9 +108,13 @@ public static class BenchCommandLine
                 ListEntries = result.GetValue(listEntries),
                 SmallObjectDuration = TimeSpan.FromSeconds(result.GetValue(duration)),
                 Gateway = result.GetValue(gateway) is { } g ? new Uri(g) : null,
+                Token = result.GetValue(token) ?? (Environment.GetEnvironmentVariable("DFS_TOKEN") is { Length: > 0 } t ? t : null),
                 JsonPath = result.GetValue(json)!,
                 MarkdownPath = result.GetValue(markdown),
                 SkipNginx = result.GetValue(noNginx),
+                ListWriters = result.GetValue(listWriters),
+                ListCreateBudget = TimeSpan.FromMinutes(result.GetValue(listBudget)),
+                ServiceEnvironment = environment,
             };
             if (result.GetValue(shortMode)) options = BenchOptions.Shortened(options);
             return run(options, ct);

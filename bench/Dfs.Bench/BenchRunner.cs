@@ -53,7 +53,7 @@ public static class BenchRunner
         DfsTarget dfs;
         try
         {
-            dfs = options.Gateway is { } url ? DfsTarget.Attach(url) : await DfsTarget.StartAsync(options, loggerFactory, ct);
+            dfs = options.Gateway is { } url ? DfsTarget.Attach(url, options.Token) : await DfsTarget.StartAsync(options, loggerFactory, ct);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -80,6 +80,7 @@ public static class BenchRunner
             BenchContext.Log($"Dfs gateway {dfs.GatewayUrl}; machine: {report.Machine.Describe()}");
             context = new BenchContext(options, report, dfs, nginx, nginxHttp);
 
+            await new LargeFileWorkload(context).WarmUpAsync(ct);
             for (var run = 1; run <= options.Runs; run++)
             {
                 BenchContext.Log($"== run {run} of {options.Runs}");

@@ -54,7 +54,7 @@ public static class CliApp
     }
 
     internal static int Report(CliSession session, Exception exception, CancellationToken ct) =>
-        ErrorReporter.Report(exception, session.Output, session.Gateway, ct);
+        ErrorReporter.Report(exception, session.Output, session.Gateway, session.Credential, ct);
 
     private static IEnumerable<string> CommandPath(Command command) =>
         command is RootCommand ? [] : command.Parents.OfType<Command>().SelectMany(CommandPath).Append(command.Name);

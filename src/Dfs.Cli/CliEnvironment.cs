@@ -27,6 +27,18 @@ public sealed record CliEnvironment
 
     public Func<string, string?> GetEnvironmentVariable { get; init; } = Environment.GetEnvironmentVariable;
 
+    /// <summary>
+    /// dfs's own configuration folder, where `dfs login` keeps credentials.json. Default: $XDG_CONFIG_HOME/dfs,
+    /// else $HOME/.config/dfs, both read through <see cref="GetEnvironmentVariable"/>.
+    /// </summary>
+    public string ConfigDirectory
+    {
+        get => _configDirectory ?? DefaultConfigDirectory(GetEnvironmentVariable);
+        init => _configDirectory = value;
+    }
+
+    private readonly string? _configDirectory;
+
     /// <summary>Folder that relative local paths are resolved against.</summary>
     public string LocalDirectory { get; init; } = Environment.CurrentDirectory;
 
@@ -39,6 +51,14 @@ public sealed record CliEnvironment
 
     /// <summary>Ctrl+C routing; Program feeds it from Console.CancelKeyPress, tests call <see cref="Interrupts.TryInterrupt"/>.</summary>
     public Interrupts Interrupts { get; init; } = new();
+
+    public static string DefaultConfigDirectory(Func<string, string?> environment)
+    {
+        // The XDG spec says to ignore a relative XDG_CONFIG_HOME.
+        if (environment("XDG_CONFIG_HOME") is { Length: > 0 } xdg && Path.IsPathRooted(xdg)) return Path.Combine(xdg, "dfs");
+        var home = environment("HOME") is { Length: > 0 } h ? h : Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        return Path.Combine(home, ".config", "dfs");
+    }
 
     public static CliEnvironment FromProcess()
     {

@@ -11,6 +11,8 @@ public static class ExitCodes
     public const int Integrity = 5;
     public const int Unreachable = 6;
     public const int BadRequest = 7;
+    public const int Unauthenticated = 8;
+    public const int Forbidden = 9;
     public const int Canceled = 130;
 
     public static readonly IReadOnlyList<(int Code, string Meaning)> All =
@@ -23,6 +25,8 @@ public static class ExitCodes
         (Integrity, "integrity failure: digest mismatch or truncated download"),
         (Unreachable, "gateway unreachable, timed out, or no gateway configured"),
         (BadRequest, "bad request: other 4xx from the gateway (e.g. invalid path); its problem detail is printed"),
+        (Unauthenticated, "authentication required or failed (401): run `dfs login`"),
+        (Forbidden, "forbidden (403): you may not read or write that path"),
         (Canceled, "canceled (Ctrl+C)"),
     ];
 }

@@ -1,4 +1,5 @@
 using Dfs.Contracts.Clients;
+using Dfs.Gateway.Auth;
 using Dfs.Gateway.Cluster;
 using Dfs.Gateway.Data;
 using Dfs.Gateway.Files;
@@ -7,6 +8,8 @@ using Dfs.Gateway.Messaging;
 using Dfs.Gateway.Namespace;
 using Dfs.Gateway.Replication;
 using Dfs.Gateway.Nodes;
+using Dfs.Gateway.RateLimiting;
+using Dfs.ServiceDefaults;
 using Microsoft.Extensions.Options;
 
 namespace Dfs.Gateway;
@@ -17,8 +20,13 @@ public static class GatewayExtensions
     {
         builder.Services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<ClusterOptions>().BindConfiguration(ClusterOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        // Signs the calls to nodes (and, embedded, to our own /internal); checks /internal; loopback unless configured.
+        builder.AddClusterTrust();
+        builder.WebHost.UseLoopbackByDefault(port: 5000);
+        builder.AddGatewayRateLimiting();
 
         builder.AddMetadataDatabase();
+        builder.AddGatewayAuth();
         builder.AddGatewayMessaging();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<GatewayMetrics>();
@@ -49,6 +57,7 @@ public static class GatewayExtensions
     public static async Task InitializeGatewayAsync(this WebApplication app)
     {
         await app.Services.MigrateMetadataAsync(app.Lifetime.ApplicationStopping);
+        await app.Services.EnsureFirstAdminAsync(app.Lifetime.ApplicationStopping);
         await app.Services.GetRequiredService<NodeRegistry>().LoadAsync(app.Lifetime.ApplicationStopping);
     }
 
@@ -56,6 +65,10 @@ public static class GatewayExtensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseClusterSignatures(context => context.Request.Path.StartsWithSegments("/internal"));
+        app.UseGatewayAuth();
+        // Keep after the user authentication middleware: the bucket is per user name when there is one.
+        app.UseGatewayRateLimiting();
 
         app.MapOpenApi();
         app.UseSwaggerUI(o =>
@@ -64,7 +77,9 @@ public static class GatewayExtensions
             o.RoutePrefix = "swagger";
         });
 
-        app.MapGroup("/api")
+        // Every public route needs a user (401 otherwise); /health, /alive, /openapi and /internal do not.
+        app.MapGroup("/api").RequireAuthorization()
+            .MapAuthApi()
             .MapFileEndpoints()
             .MapNamespaceEndpoints()
             .MapNodeEndpoints()
@@ -83,7 +98,7 @@ public static class GatewayExtensions
             swagger = "/swagger",
             chunkSizeBytes = options.Value.ChunkSizeBytes,
             replicationFactor = options.Value.ReplicationFactor,
-        })).ExcludeFromDescription();
+        })).ExcludeFromDescription().RequireAuthorization();
         return app;
     }
 }

@@ -14,6 +14,9 @@ public static class Program
         // Content root = the app's folder, whatever the working directory of the launcher.
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.AddServiceDefaults();
+        // Signs its calls to the gateway's internal API and to the nodes; listens on loopback unless told otherwise.
+        builder.AddClusterTrust();
+        builder.WebHost.UseLoopbackByDefault(port: 0);
         builder.AddReplicator();
 
         var app = builder.Build();

@@ -35,6 +35,38 @@ public sealed class ClusterModelTests
     }
 
     [Fact]
+    public async Task The_gateway_admin_password_is_generated_once_per_state_folder_and_kept_private()
+    {
+        var stateDir = Path.Combine(Path.GetTempPath(), "dfs-admin-" + Guid.NewGuid().ToString("N")[..8]);
+        try
+        {
+            string password;
+            await using (var app = DfsTestingBuilder.Create(o => { o.Profile = Profiles.Embedded; o.Nodes = 1; o.StateDir = stateDir; }).Build())
+            {
+                password = app.GatewayAdminPassword!;
+                Assert.Equal(24, password.Length);
+                var file = Path.Combine(stateDir, "gateway", "admin-password");
+                Assert.Equal(password, (await File.ReadAllTextAsync(file, TestContext.Current.CancellationToken)).Trim());
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+                Assert.Equal("Basic", app.GatewayAuthorization!.Scheme);
+                Assert.Equal("admin:" + password, System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(app.GatewayAuthorization.Parameter!)));
+            }
+            // The next run over the same state keeps it (the gateway's database keeps the admin too).
+            await using (var again = DfsTestingBuilder.Create(o => { o.Profile = Profiles.Embedded; o.Nodes = 1; o.StateDir = stateDir; }).Build())
+                Assert.Equal(password, again.GatewayAdminPassword);
+        }
+        finally
+        {
+            Directory.Delete(stateDir, recursive: true);
+        }
+        // No gateway, no password (and no file).
+        await using var empty = DfsTestingBuilder.CreateEmpty().Build();
+        Assert.Null(empty.GatewayAdminPassword);
+        Assert.Null(empty.GatewayAuthorization);
+        Assert.False(File.Exists(Path.Combine(empty.StateDirectory, "gateway", "admin-password")));
+    }
+
+    [Fact]
     public async Task The_embedded_profile_has_no_broker_and_no_replicator_service()
     {
         var builder = DfsTestingBuilder.Create(o =>

@@ -98,6 +98,14 @@ public sealed class ClusterTests
         using var gateway = app.CreateHttpClient("gateway");
         Assert.Equal(HttpStatusCode.OK, (await gateway.GetAsync("/health", Ct)).StatusCode);
         Assert.Equal(["node-1", "node-2"], (await NodesAsync(gateway)).Select(n => n.Name).Order());
+        // The gateway's client is its first admin, whose password the AppHost keeps and passes on; others are refused.
+        Assert.Equal(app.GatewayAdminPassword, gatewayEnvironment["Dfs__Gateway__Auth__AdminPassword"]);
+        Assert.True((await new GatewayClient(gateway).WhoAmIAsync(Ct)).IsAdmin);
+        using (var anonymous = app.CreateHttpClient("gateway"))
+        {
+            anonymous.DefaultRequestHeaders.Authorization = null;
+            Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync(ApiRoutes.Nodes, Ct)).StatusCode);
+        }
 
         var added = await app.AddStorageNodeAsync(Ct);
 
@@ -165,6 +173,14 @@ public sealed class ClusterTests
             // Like Aspire: the dashboard's login link, token included, is printed; cluster.json holds it for `dfs cluster`, owner-only.
             Assert.NotNull(cluster.Dashboard);
             Assert.Contains($"Dashboard:   {cluster.Dashboard}/login?t={cluster.DashboardToken}", exe.Stdout);
+            var passwordFile = Path.Combine(stateDir, "gateway", "admin-password");
+            await Procs.EventuallyAsync(() => exe.Stdout.Contains($"Admin: dfs login --user admin   (password in {passwordFile})", StringComparison.Ordinal),
+                TimeSpan.FromSeconds(5), "the admin line");
+            using (var admin = new HttpClient())
+            {
+                admin.DefaultRequestHeaders.Authorization = GatewayCredentials.Basic("admin", File.ReadAllText(passwordFile).Trim());
+                Assert.Contains("node-1", await admin.GetStringAsync(cluster.Gateway + "/api/nodes", TestContext.Current.CancellationToken));
+            }
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(stateDir, ClusterFile.FileName)));
             using (var dashboard = new HttpClient())
             {

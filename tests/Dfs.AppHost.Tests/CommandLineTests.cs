@@ -125,7 +125,7 @@ public sealed class CommandLineTests : IDisposable
     [InlineData(new[] { "--nodes", "abc" }, "--nodes: 'abc' is not a whole number")]
     [InlineData(new[] { "--nodes", "0" }, "nodes must be between 1 and 64")]
     [InlineData(new[] { "--nodes" }, "--nodes needs a value")]
-    [InlineData(new[] { "--profile", "cloud" }, "profile 'cloud' is not one of auto, local, embedded")]
+    [InlineData(new[] { "--profile", "cloud" }, "profile 'cloud' is not one of auto, local, embedded, external")]
     [InlineData(new[] { "--chunk-size", "lots" }, "is not a size in bytes")]
     [InlineData(new[] { "--chunk-size", "12" }, "chunk-size must be between")]
     [InlineData(new[] { "--gateway-port", "70000" }, "gateway-port must be between 0 and 65535")]
@@ -180,7 +180,7 @@ public sealed class CommandLineTests : IDisposable
 
     [Theory]
     [InlineData("--nodes", "abc", "error: --nodes: 'abc' is not a whole number.")]
-    [InlineData("--profile", "cloud", "error: profile 'cloud' is not one of auto, local, embedded.")]
+    [InlineData("--profile", "cloud", "error: profile 'cloud' is not one of auto, local, embedded, external.")]
     [InlineData("--postgres-bin-dir", "/nonexistent", "does not hold both 'postgres' and 'initdb'")]
     public async Task The_exe_exits_2_with_a_message_for_bad_values(string option, string value, string message)
     {

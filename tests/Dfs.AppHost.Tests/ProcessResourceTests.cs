@@ -263,7 +263,8 @@ public sealed class ProcessResourceTests
         {
             var root = json.RootElement;
             Assert.Equal("embedded", root.GetProperty("profile").GetString());
-            Assert.Equal(JsonValueKind.Null, root.GetProperty("dashboard").ValueKind);
+            Assert.Equal(app.DashboardUrl!.ToString().TrimEnd('/'), root.GetProperty("dashboard").GetString());
+            Assert.Equal(app.DashboardToken, root.GetProperty("dashboardToken").GetString());
             var resources = root.GetProperty("resources").EnumerateArray().ToList();
             Assert.Equal(["one", "two"], resources.Select(r => r.GetProperty("name").GetString()));
             foreach (var r in resources)

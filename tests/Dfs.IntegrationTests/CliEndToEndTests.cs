@@ -124,7 +124,13 @@ public sealed class CliEndToEndTests(ClusterFixture cluster) : IDisposable
     private Task<DfsCli.Run> RunAsync(params string[] args) => RunWithInputAsync(null, args);
 
     private Task<DfsCli.Run> RunWithInputAsync(string? stdin, params string[] args) =>
-        DfsCli.RunAsync(_local.FullName, new Dictionary<string, string> { ["DFS_STATE_DIR"] = _local.FullName + "/no-state" }, stdin,
+        DfsCli.RunAsync(_local.FullName, new Dictionary<string, string>
+            {
+                ["DFS_STATE_DIR"] = _local.FullName + "/no-state",
+                // The cluster's first admin, over HTTP Basic.
+                ["DFS_USER"] = AdminPassword.User,
+                ["DFS_PASSWORD"] = cluster.App.GatewayAdminPassword!,
+            }, stdin,
             ["--gateway", cluster.App.GetEndpoint("gateway").ToString(), .. args], Ct);
 
     private static async Task<string> Sha256FileAsync(string path)

@@ -70,7 +70,9 @@ public sealed class FaultTests(ClusterFixture cluster)
         await cluster.Gateway.PutFileAsync("/faults/failover.bin", new MemoryStream(data), ct: Ct);
         var stat = await cluster.Gateway.StatAsync("/faults/failover.bin", Ct);
         var nodes = await cluster.Gateway.GetNodesAsync(Ct);
-        var nodeClient = new StorageNodeClient(new HttpClient());
+        // Straight to the nodes, as the Replicator does: only signed requests are served there.
+        using var nodeHttp = cluster.App.CreateClusterHttpClient();
+        var nodeClient = new StorageNodeClient(nodeHttp);
 
         // Give every chunk a second copy on another node, as the Replicator does: copy node to node, then report it.
         foreach (var chunk in stat.Chunks)

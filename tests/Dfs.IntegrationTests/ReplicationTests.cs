@@ -21,7 +21,8 @@ public sealed class ReplicationTests(ReplicationFixture cluster)
         Assert.All(stat.Chunks, c => Assert.Equal(3, c.Replicas.Select(r => r.NodeId).Distinct().Count()));
 
         // Every copy holds the right bytes.
-        var nodes = new StorageNodeClient(new HttpClient());
+        using var nodeHttp = cluster.App.CreateClusterHttpClient();
+        var nodes = new StorageNodeClient(nodeHttp);
         foreach (var chunk in stat.Chunks)
             foreach (var replica in chunk.Replicas)
             {

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using Dfs.Contracts.Api;
 using Dfs.Contracts.Clients;
+using Dfs.Contracts.Security;
 using Dfs.StorageNode.Tests.Infrastructure;
 
 namespace Dfs.StorageNode.Tests;
@@ -122,7 +123,9 @@ public sealed class WriteLimitTests
         using (var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
         {
             await socket.ConnectAsync(node.Url.Host, node.Url.Port, Ct);
-            var head = $"PUT /chunks/{id} HTTP/1.1\r\nHost: {node.Url.Authority}\r\nContent-Type: application/octet-stream\r\nContent-Length: 10000000\r\n\r\n";
+            var signature = new ClusterSignature(NodeHost.Secret).Sign("PUT", $"/chunks/{id}", DateTimeOffset.UtcNow);
+            var head = $"PUT /chunks/{id} HTTP/1.1\r\nHost: {node.Url.Authority}\r\n{ClusterSignature.HeaderName}: {signature}\r\n" +
+                       "Content-Type: application/octet-stream\r\nContent-Length: 10000000\r\n\r\n";
             await socket.SendAsync(Encoding.ASCII.GetBytes(head), Ct);
             await socket.SendAsync(TestChunks.RandomBytes(300_000), Ct);
 

@@ -3,7 +3,8 @@ using System.Diagnostics;
 namespace Dfs.Bench.Measuring;
 
 /// <summary>CPU seconds one phase cost each part of the system (process trees), and what the rest of the machine used meanwhile.</summary>
-public sealed record PhaseCpu(string Phase, int Run, double WallSeconds, IReadOnlyDictionary<string, double> CpuSeconds, double MachineBusySeconds, double MachineCapacitySeconds)
+public sealed record PhaseCpu(string Phase, int Run, double WallSeconds, IReadOnlyDictionary<string, double> CpuSeconds, double MachineBusySeconds, double MachineCapacitySeconds,
+    IReadOnlyDictionary<string, double> Counters)
 {
     /// <summary>Busy CPU not accounted to any of our processes: other builds and tests sharing the machine.</summary>
     public double OtherSeconds => Math.Max(0, MachineBusySeconds - CpuSeconds.Values.Sum());
@@ -16,10 +17,16 @@ public sealed record ProcessGroup(int[] Pids, bool IncludeDescendants = true);
 public sealed class CpuMeter
 {
     private readonly Func<IReadOnlyDictionary<string, ProcessGroup>> _groups;
+    private readonly Func<IReadOnlyDictionary<string, double>> _counters;
     private readonly List<PhaseCpu> _phases = [];
 
     /// <param name="groups">Component name → its processes, asked again at each phase (a killed node comes back with a new pid).</param>
-    public CpuMeter(Func<IReadOnlyDictionary<string, ProcessGroup>> groups) => _groups = groups;
+    /// <param name="counters">Cumulative counters read at both ends of a phase (PostgreSQL commits and rollbacks); the phase keeps the difference.</param>
+    public CpuMeter(Func<IReadOnlyDictionary<string, ProcessGroup>> groups, Func<IReadOnlyDictionary<string, double>>? counters = null)
+    {
+        _groups = groups;
+        _counters = counters ?? (() => new Dictionary<string, double>());
+    }
 
     public IReadOnlyList<PhaseCpu> Phases
     {
@@ -44,6 +51,7 @@ public sealed class CpuMeter
         private readonly IReadOnlyDictionary<string, ProcessGroup> _groups;
         private readonly Dictionary<string, double> _before;
         private readonly (double Busy, double Total) _machineBefore;
+        private readonly IReadOnlyDictionary<string, double> _countersBefore;
         private readonly long _started = Stopwatch.GetTimestamp();
         private bool _done;
 
@@ -55,6 +63,7 @@ public sealed class CpuMeter
             _groups = meter._groups();
             _before = meter.Snapshot(_groups);
             _machineBefore = ProcFs.MachineCpu();
+            _countersBefore = meter._counters();
         }
 
         public void Dispose()
@@ -66,8 +75,9 @@ public sealed class CpuMeter
             var after = _meter.Snapshot(_groups);
             var machine = ProcFs.MachineCpu();
             var cpu = after.ToDictionary(a => a.Key, a => Math.Max(0, a.Value - _before.GetValueOrDefault(a.Key)));
+            var counters = _meter._counters().ToDictionary(c => c.Key, c => c.Value - _countersBefore.GetValueOrDefault(c.Key));
             lock (_meter._phases)
-                _meter._phases.Add(new PhaseCpu(_name, _run, wall, cpu, machine.Busy - _machineBefore.Busy, machine.Total - _machineBefore.Total));
+                _meter._phases.Add(new PhaseCpu(_name, _run, wall, cpu, machine.Busy - _machineBefore.Busy, machine.Total - _machineBefore.Total, counters));
         }
     }
 }

@@ -71,14 +71,16 @@ public static class ReportWriters
                           $"{report.Machine?.Cores ?? Environment.ProcessorCount} cores, so a phase can use at most cores × wall seconds; " +
                           "\"other\" is busy CPU outside our processes: the other builds and tests sharing the machine):");
             md.AppendLine();
-            md.AppendLine("| Phase | Wall s | " + string.Join(" | ", CpuColumns) + " | other |");
-            md.AppendLine("| --- | ---: | " + string.Join(" | ", CpuColumns.Select(_ => "---:")) + " | ---: |");
+            md.AppendLine("| Phase | Wall s | " + string.Join(" | ", CpuColumns) + " | other | PostgreSQL commits | rollbacks |");
+            md.AppendLine("| --- | ---: | " + string.Join(" | ", CpuColumns.Select(_ => "---:")) + " | ---: | ---: | ---: |");
             foreach (var phase in phases)
             {
                 var cells = CpuColumns.Select(col => Medians.Of(phase.Select(p => p.CpuSeconds.TryGetValue(col, out var v) ? v : double.NaN)))
                     .Select(v => double.IsNaN(v) ? "" : v.ToString("F1", CultureInfo.InvariantCulture));
+                var commits = Medians.Of(phase.Select(p => p.Counters.TryGetValue("pg.commits", out var v) ? v : double.NaN));
+                var rollbacks = Medians.Of(phase.Select(p => p.Counters.TryGetValue("pg.rollbacks", out var v) ? v : double.NaN));
                 md.AppendLine(CultureInfo.InvariantCulture,
-                    $"| {Cell(phase.Key)} | {Medians.Of(phase.Select(p => p.WallSeconds)):F1} | {string.Join(" | ", cells)} | {Medians.Of(phase.Select(p => p.OtherSeconds)):F1} |");
+                    $"| {Cell(phase.Key)} | {Medians.Of(phase.Select(p => p.WallSeconds)):F1} | {string.Join(" | ", cells)} | {Medians.Of(phase.Select(p => p.OtherSeconds)):F1} | {Format.Number(commits)} | {Format.Number(rollbacks)} |");
             }
         }
         return md.ToString();
@@ -144,7 +146,7 @@ public static class ReportWriters
                 Details = f.Details.Select(d => new { d.Name, d.Unit, Dfs = d.Dfs.Select(Finite), Baseline = d.Baseline.Select(Finite) }),
                 f.Notes,
             }),
-            Cpu = report.CpuPhases.Select(p => new { p.Phase, p.Run, p.WallSeconds, p.CpuSeconds, p.MachineBusySeconds, p.MachineCapacitySeconds, p.OtherSeconds }),
+            Cpu = report.CpuPhases.Select(p => new { p.Phase, p.Run, p.WallSeconds, p.CpuSeconds, p.MachineBusySeconds, p.MachineCapacitySeconds, p.OtherSeconds, p.Counters }),
         };
         await using var stream = File.Create(full);
         await JsonSerializer.SerializeAsync(stream, document, new JsonSerializerOptions

@@ -110,6 +110,40 @@ public sealed class LargeFileWorkload(BenchContext context)
         }
     }
 
+    /// <summary>
+    /// Not measured: a few chunks through every path once (JIT, connection pools, buffer pools, the Replicator),
+    /// so the first measured run does not pay for the processes' start.
+    /// </summary>
+    public async Task WarmUpAsync(CancellationToken ct)
+    {
+        BenchContext.Log("warming up (not measured)");
+        var size = Math.Min(Options.FileSize, 4 * Options.ChunkSize);
+        var file = Path.Combine(context.Dfs.WorkDirectory, "warmup.bin");
+        try
+        {
+            await TestData.WriteRandomFileAsync(file, size, ct);
+            foreach (var rf in new[] { 1, 3 })
+            {
+                await using (var source = TestData.OpenRead(file))
+                    await Dfs.PutFileAsync($"/bench/warmup/rf{rf}.bin", source, new PutFileOptions(ConflictPolicy.Overwrite, ReplicationFactor: rf), ct);
+                await Measuring.Http.GetAsync(context.Dfs.Http, $"{ApiRoutes.Files}/bench/warmup/rf{rf}.bin", hash: false, null, ct);
+            }
+            await Replication.WaitForCopiesAsync(Dfs, "/bench/warmup/rf3.bin", 3, excluded: null, TimeSpan.FromMinutes(5), ct);
+            if (context.NginxHttp is { } nginx)
+            {
+                await using (var source = TestData.OpenRead(file))
+                    await Measuring.Http.PutAsync(nginx, "warmup.bin", Measuring.Http.StreamOf(source, size), ct);
+                await Measuring.Http.GetAsync(nginx, "warmup.bin", hash: false, null, ct);
+                File.Delete(Path.Combine(context.Nginx!.Root, "warmup.bin"));
+            }
+        }
+        finally
+        {
+            File.Delete(file);
+            await DeleteQuietlyAsync(Dfs, "/bench/warmup", CancellationToken.None);
+        }
+    }
+
     private async Task<double> PutAsync(string file, string path, int replication, string sha, CancellationToken ct)
     {
         var started = Stopwatch.GetTimestamp();

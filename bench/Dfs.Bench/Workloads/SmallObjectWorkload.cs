@@ -47,7 +47,7 @@ public sealed class SmallObjectWorkload(BenchContext context)
             }
 
             // Replication factor 3: each PUT also makes the Replicator copy the object twice, in the background.
-            const int c3 = 16;
+            var c3 = context.Options.Concurrencies.Contains(16) ? 16 : context.Options.Concurrencies.Max();
             var rf3 = Report.Add($"small.put.c{c3}.rf3", $"4 KiB PUT, {c3} clients, replication 3", "ops/s", Better.Higher, "nginx WebDAV PUT");
             Record(rf3, run, await MeasureAsync($"Dfs 4 KiB PUT c{c3} rf3", run, c3, duration, DfsPut(root + "-rf3", c3, 3, new ConcurrentBag<string>()), ct), baseline: false);
             if (Report.Figures.First(f => f.Id == $"small.put.c{c3}").Baseline.TryGetValue(run, out var nginxPut)) rf3.Baseline[run] = nginxPut;

@@ -36,13 +36,15 @@ internal sealed class DashboardToken
     /// <summary>Per port: two dashboards on 127.0.0.1 share the browser's cookie jar.</summary>
     public static string CookieName(HttpContext context) => "dfs_dashboard_" + context.Connection.LocalPort;
 
-    public bool IsAuthorized(HttpContext context)
+    public Access Check(HttpContext context)
     {
         var authorization = context.Request.Headers.Authorization.ToString();
         if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
-            return Matches(authorization["Bearer ".Length..].Trim());
-        return context.Request.Cookies.TryGetValue(CookieName(context), out var session) && MatchesSession(session);
+            return Matches(authorization["Bearer ".Length..].Trim()) ? Access.Bearer : Access.None;
+        return context.Request.Cookies.TryGetValue(CookieName(context), out var session) && MatchesSession(session) ? Access.Session : Access.None;
     }
+
+    public enum Access { None, Bearer, Session }
 
     private static bool Same(string? candidate, byte[] expectedHash) =>
         candidate is not null && CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(candidate)), expectedHash);
@@ -52,14 +54,37 @@ internal static class DashboardAuth
 {
     public const string LoginPath = "/login";
 
-    /// <summary>Everything but /login and /health needs the session cookie or the Bearer token.</summary>
+    /// <summary>Sent by the pages' script with every API call; see <see cref="UseDashboardAuth"/>.</summary>
+    public const string PageHeader = "X-Dfs-Dashboard";
+
+    /// <summary>
+    /// Everything but /login and /health needs the session cookie or the Bearer token. A change through the API
+    /// with only the cookie must also carry <see cref="PageHeader"/>: other pages on 127.0.0.1 count as the same
+    /// site for SameSite, but cannot add a header to a cross-origin request without a CORS preflight we never allow.
+    /// </summary>
     public static WebApplication UseDashboardAuth(this WebApplication web)
     {
         web.Use(async (context, next) =>
         {
             var path = context.Request.Path;
-            if (path.StartsWithSegments(LoginPath) || path.StartsWithSegments("/health")
-                || context.RequestServices.GetRequiredService<DashboardToken>().IsAuthorized(context))
+            if (path.StartsWithSegments(LoginPath) || path.StartsWithSegments("/health"))
+            {
+                await next(context);
+                return;
+            }
+            var access = context.RequestServices.GetRequiredService<DashboardToken>().Check(context);
+            if (access == DashboardToken.Access.Session && path.StartsWithSegments("/api")
+                && !HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method)
+                && !context.Request.Headers.ContainsKey(PageHeader))
+            {
+                await Results.Problem(
+                    statusCode: StatusCodes.Status403Forbidden,
+                    title: "Not from the dashboard",
+                    detail: $"Changes with the session cookie must come from the dashboard's pages (header {PageHeader}); tools send the Bearer token.")
+                    .ExecuteAsync(context);
+                return;
+            }
+            if (access != DashboardToken.Access.None)
             {
                 await next(context);
                 return;

@@ -2,30 +2,22 @@ using System.Collections.Concurrent;
 using Dfs.AppHost.Hosting;
 using Dfs.AppHost.Model;
 using Dfs.AppHost.Resources;
+using Dfs.Contracts.AppHost;
 using Dfs.Contracts.Cluster;
 
 namespace Dfs.AppHost.Dashboard;
 
-/// <summary>GET /api/resources: one resource as the dashboard and `dfs` see it.</summary>
-internal sealed record ResourceView(
-    string Name,
-    string Kind,
-    string State,
-    int? Pid,
-    string? Url,
-    DateTimeOffset? StartedAt,
-    long? UptimeSeconds,
-    int Restarts,
-    int? ExitCode)
+/// <summary>The JSON the API answers with: the records `dfs cluster` reads (Dfs.Contracts.AppHost).</summary>
+internal static class DashboardViews
 {
-    public static ResourceView From(ResourceSnapshot s, DateTimeOffset now) => new(
+    public static AppHostResource Resource(ResourceSnapshot s, DateTimeOffset now) => new(
         s.Name,
         s.Kind,
         s.State.ToContractString(),
         s.Pid,
         s.Url?.ToString().TrimEnd('/'),
         s.StartedAt,
-        s is { Pid: not null, StartedAt: { } started } ? (long)Math.Max(0, (now - started).TotalSeconds) : null,
+        s is { Pid: not null, StartedAt: { } started } ? Math.Floor(Math.Max(0, (now - started).TotalSeconds)) : null,
         s.RestartCount,
         s.ExitCode);
 
@@ -37,15 +29,9 @@ internal sealed record ResourceView(
         ResourceState.Starting => "starting",
         _ => "",
     };
-}
 
-/// <summary>POST /api/nodes (201).</summary>
-internal sealed record NodeAddedView(string Name);
-
-/// <summary>DELETE /api/nodes/{name} (202) and GET /api/nodes/{name}/removal. ChunksAtRisk is -1 until the gateway first answered.</summary>
-internal sealed record RemovalView(string Name, string Phase, long ChunksAtRisk, string? Error)
-{
-    public static RemovalView From(NodeRemoval removal) => new(removal.Name, removal.Phase, removal.ChunksAtRisk, removal.Error);
+    /// <summary>ChunksAtRisk is -1 until the gateway first answered.</summary>
+    public static NodeRemovalInfo Removal(NodeRemoval removal) => new(removal.Name, removal.Phase, removal.ChunksAtRisk, removal.Error);
 }
 
 /// <summary>

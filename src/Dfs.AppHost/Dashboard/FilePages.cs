@@ -55,14 +55,12 @@ internal static class FilePages
     private static string Breadcrumb(string path)
     {
         var html = new StringBuilder("<nav class=\"breadcrumb\" id=\"breadcrumb\" aria-label=\"Path\">");
-        html.Append("<a href=\"").Append(Html.E(Html.FilesHref(DfsPath.Root))).Append("\" data-path=\"/\">/</a>");
+        html.Append("<a href=\"").Append(Html.E(Html.FilesHref(DfsPath.Root))).Append("\" data-path=\"/\">Files</a>");
         var current = DfsPath.Root;
-        var first = true;
         foreach (var segment in DfsPath.Segments(path))
         {
             current = DfsPath.Combine(current, segment);
-            if (!first) html.Append("<span class=\"sep\">/</span>");
-            first = false;
+            html.Append("<span class=\"sep\">/</span>");
             html.Append("<a href=\"").Append(Html.E(Html.FilesHref(current))).Append("\" data-path=\"").Append(Html.E(current)).Append("\">")
                 .Append(Html.E(segment)).Append("</a>");
         }

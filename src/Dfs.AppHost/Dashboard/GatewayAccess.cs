@@ -8,20 +8,13 @@ using Microsoft.AspNetCore.Http.Features;
 namespace Dfs.AppHost.Dashboard;
 
 /// <summary>
-/// The dashboard's way to the gateway: one connection pool, a client per call (the gateway's url is only
-/// known once it started), and the stream-through used for uploads and downloads.
+/// The dashboard's way to the gateway: the application's own client for it (which knows how to trust the
+/// gateway's certificate and how to authenticate), one per call since the gateway's url is only known once
+/// it started; and the stream-through used for uploads and downloads.
 /// </summary>
-internal sealed class GatewayAccess(DfsApplication app) : IDisposable
+internal sealed class GatewayAccess(DfsApplication app)
 {
     private static readonly TimeSpan JsonTimeout = TimeSpan.FromSeconds(10);
-
-    private readonly SocketsHttpHandler _handler = new()
-    {
-        ConnectTimeout = TimeSpan.FromSeconds(3),
-        PooledConnectionLifetime = TimeSpan.FromMinutes(2),
-        AllowAutoRedirect = false,
-        UseCookies = false,
-    };
 
     /// <summary>Why the gateway cannot be asked now, or null when it can.</summary>
     public string? Unavailable()
@@ -35,12 +28,13 @@ internal sealed class GatewayAccess(DfsApplication app) : IDisposable
     /// <summary>The typed client for JSON calls (short timeout); dispose its HttpClient via <see cref="GatewayClient.Http"/>.</summary>
     public GatewayClient Api() => new(Client(JsonTimeout));
 
-    /// <summary>No timeout: a transfer lasts as long as the file needs; the request's own cancellation ends it.</summary>
-    public HttpClient Client(TimeSpan? timeout = null) => new(_handler, disposeHandler: false)
+    /// <summary>No timeout by default: a transfer lasts as long as the file needs; the request's own cancellation ends it.</summary>
+    public HttpClient Client(TimeSpan? timeout = null)
     {
-        BaseAddress = app.GatewayUrl ?? throw new InvalidOperationException("The gateway has no url yet."),
-        Timeout = timeout ?? Timeout.InfiniteTimeSpan,
-    };
+        var client = app.CreateHttpClient(ResourceNames.Gateway);
+        client.Timeout = timeout ?? Timeout.InfiniteTimeSpan;
+        return client;
+    }
 
     private static readonly string[] RequestHeaders = ["Repr-Digest", "Range", "If-None-Match", "If-Match", "If-Modified-Since"];
     private static readonly string[] ResponseHeaders =
@@ -83,6 +77,4 @@ internal sealed class GatewayAccess(DfsApplication app) : IDisposable
         await using var body = await response.Content.ReadAsStreamAsync(ct);
         await body.CopyToAsync(target.Body, 1 << 16, ct);
     }
-
-    public void Dispose() => _handler.Dispose();
 }

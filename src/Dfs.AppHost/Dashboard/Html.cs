@@ -104,10 +104,10 @@ internal static class Html
         header.top { display: flex; align-items: center; gap: 20px; padding: 10px 20px; background: #1f2733; color: #e8ecf1; }
         header.top a { color: #e8ecf1; text-decoration: none; }
         .brand { font-weight: 700; font-size: 18px; letter-spacing: .5px; }
-        nav { display: flex; gap: 4px; }
-        nav a { padding: 6px 12px; border-radius: 6px; }
-        nav a.active, nav a:hover { background: #34405180; }
-        nav a.active { background: #3a4a61; }
+        header.top nav { display: flex; gap: 4px; }
+        header.top nav a { padding: 6px 12px; border-radius: 6px; }
+        header.top nav a:hover { background: #34405180; }
+        header.top nav a.active { background: #3a4a61; }
         .meta { margin-left: auto; color: #aab4c1; font-size: 12px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; max-width: 45vw; }
         form.logout { margin: 0; }
         button.link { background: none; border: none; color: #aab4c1; cursor: pointer; padding: 0; font: inherit; }
@@ -179,7 +179,7 @@ internal static class Html
           async function call(method, url, body, headers) {
             const response = await fetch(url, {
               method, body, cache: 'no-store', credentials: 'same-origin',
-              headers: Object.assign({ 'Accept': 'application/json' }, headers || {})
+              headers: Object.assign({ 'Accept': 'application/json', 'X-Dfs-Dashboard': '1' }, headers || {})
             });
             if (response.status === 401) {
               location.href = '/login?returnUrl=' + encodeURIComponent(location.pathname + location.search);

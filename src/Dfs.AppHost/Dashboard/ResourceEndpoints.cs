@@ -1,3 +1,4 @@
+using Dfs.Contracts.AppHost;
 using System.Globalization;
 using Dfs.AppHost.Hosting;
 using Dfs.AppHost.Model;
@@ -26,10 +27,10 @@ internal static class ResourceEndpoints
         resources.MapGet("", (DfsApplication app) =>
         {
             var now = DateTimeOffset.UtcNow;
-            return TypedResults.Ok(app.Resources.Select(r => ResourceView.From(r.Snapshot(), now)).ToList());
+            return TypedResults.Ok(app.Resources.Select(r => DashboardViews.Resource(r.Snapshot(), now)).ToList());
         });
         resources.MapGet("/{name}", (string name, DfsApplication app) =>
-            app.Find(name) is { } resource ? Results.Ok(ResourceView.From(resource.Snapshot(), DateTimeOffset.UtcNow)) : UnknownResource(name));
+            app.Find(name) is { } resource ? Results.Ok(DashboardViews.Resource(resource.Snapshot(), DateTimeOffset.UtcNow)) : UnknownResource(name));
         resources.MapPost("/{name}/stop", (string name, DfsApplication app, IHostApplicationLifetime lifetime) =>
             ActAsync(app, name, ResourceAction.Stop, lifetime.ApplicationStopping));
         resources.MapPost("/{name}/start", (string name, DfsApplication app, IHostApplicationLifetime lifetime) =>
@@ -49,10 +50,10 @@ internal static class ResourceEndpoints
         nodes.MapDelete("/{name}", (string name, DfsApplication app, RemovalTracker removals) => RemoveNode(app, removals, name));
         nodes.MapGet("/{name}/removal", (string name, DfsApplication app) =>
             app.GetNodeRemoval(name) is { } removal
-                ? Results.Ok(RemovalView.From(removal))
+                ? Results.Ok(DashboardViews.Removal(removal))
                 : Problem(StatusCodes.Status404NotFound, "No removal", $"No removal of '{name}' was started."));
         // The resources page shows removals next to their nodes, and those whose node is already gone.
-        web.MapGet("/api/removals", (RemovalTracker removals) => TypedResults.Ok(removals.All().Select(RemovalView.From).ToList()));
+        web.MapGet("/api/removals", (RemovalTracker removals) => TypedResults.Ok(removals.All().Select(DashboardViews.Removal).ToList()));
         return web;
     }
 
@@ -129,7 +130,7 @@ internal static class ResourceEndpoints
             // Removed while we were at it.
             return UnknownResource(name);
         }
-        return Results.Ok(ResourceView.From(resource.Snapshot(), DateTimeOffset.UtcNow));
+        return Results.Ok(DashboardViews.Resource(resource.Snapshot(), DateTimeOffset.UtcNow));
     }
 
     /// <summary>A dependency that is neither running nor on its way: starting would only wait for it and time out.</summary>
@@ -146,7 +147,7 @@ internal static class ResourceEndpoints
         try
         {
             var name = await app.AddStorageNodeAsync(lifetime.ApplicationStopping);
-            return Results.Created($"/api/resources/{name}", new NodeAddedView(name));
+            return Results.Created($"/api/resources/{name}", new AddedNode(name));
         }
         catch (ResourceStartException e)
         {
@@ -182,7 +183,7 @@ internal static class ResourceEndpoints
         {
             return UnknownResource(name);
         }
-        return Results.Accepted($"/api/nodes/{name}/removal", RemovalView.From(removal));
+        return Results.Accepted($"/api/nodes/{name}/removal", DashboardViews.Removal(removal));
     }
 
     internal static IResult UnknownResource(string name) =>

@@ -1,3 +1,4 @@
+using Dfs.Contracts.AppHost;
 using System.Text;
 using Dfs.AppHost.Hosting;
 using Dfs.AppHost.Model;
@@ -32,14 +33,14 @@ internal static class ResourcePages
         foreach (var resource in app.Resources)
         {
             var s = resource.Snapshot();
-            AppendRow(html, ResourceView.From(s, now), ResourceView.Health(s.State), byName.GetValueOrDefault(s.Name));
+            AppendRow(html, DashboardViews.Resource(s, now), DashboardViews.Health(s.State), byName.GetValueOrDefault(s.Name));
         }
         html.Append("</tbody></table><ul id=\"removed-nodes\" class=\"muted\"></ul>");
         return Html.Page(context, "Resources", "resources", html.ToString(), Script);
     }
 
     /// <summary>The same markup the page's script builds (see <see cref="Script"/>): ids and data-* are what tests select on.</summary>
-    private static void AppendRow(StringBuilder html, ResourceView r, string health, NodeRemoval? removal)
+    private static void AppendRow(StringBuilder html, AppHostResource r, string health, NodeRemoval? removal)
     {
         var name = Html.E(r.Name);
         html.Append("<tr id=\"resource-").Append(name).Append("\" data-resource=\"").Append(name).Append("\" data-kind=\"").Append(Html.E(r.Kind))

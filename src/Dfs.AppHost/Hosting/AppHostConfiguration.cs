@@ -49,6 +49,8 @@ public static class AppHostConfiguration
         new("--replication", nameof(DfsAppHostOptions.ReplicationFactor), "N", "Replicas per chunk (1-16). Default: 3.", AppHostSwitchType.Integer),
         new("--chunk-size", nameof(DfsAppHostOptions.ChunkSizeBytes), "BYTES", "Chunk size in bytes; K, M, G suffixes allowed (4K-1G). Default: 8M.", AppHostSwitchType.Size),
         new("--gateway-port", nameof(DfsAppHostOptions.GatewayPort), "P", "Gateway port on 127.0.0.1; 0 = a free one (kept from the last run when free). Default: 0.", AppHostSwitchType.Integer),
+        new("--gateway-cert", nameof(DfsAppHostOptions.GatewayCertificatePath), "PATH", "Serve the gateway over HTTPS with this PKCS#12 certificate (.pfx/.p12, with its private key). The services, the dashboard and tests trust it by its thumbprint; other clients need it trusted by their system. Default: plain HTTP."),
+        new("--gateway-cert-password", nameof(DfsAppHostOptions.GatewayCertificatePassword), "PASSWORD", "The password of --gateway-cert (prefer DFS_APPHOST_GATEWAY_CERTIFICATE_PASSWORD: a command line is visible to other users)."),
         new("--heartbeat-ms", nameof(DfsAppHostOptions.HeartbeatIntervalMs), "MS", "Storage node heartbeat interval. Default: 2000.", AppHostSwitchType.Integer),
         new("--node-dead-after-ms", nameof(DfsAppHostOptions.NodeDeadAfterMs), "MS", "A node without heartbeat this long is dead. Default: 15000.", AppHostSwitchType.Integer),
         new("--reconcile-ms", nameof(DfsAppHostOptions.ReplicatorReconcileIntervalMs), "MS", "How often the Replicator's reconciler looks for under-replicated chunks. Default: the Replicator's own.", AppHostSwitchType.Integer),

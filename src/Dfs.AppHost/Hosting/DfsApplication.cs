@@ -4,6 +4,7 @@ using Dfs.AppHost.Model;
 using Dfs.AppHost.Resources;
 using Dfs.Contracts.Clients;
 using Dfs.Contracts.Cluster;
+using Dfs.Contracts.Security;
 using Microsoft.Extensions.Logging;
 
 namespace Dfs.AppHost.Hosting;
@@ -116,12 +117,44 @@ public sealed class DfsApplication : IAsyncDisposable
     public Task<ResourceSnapshot> WaitForResourceStateAsync(string name, ResourceState state, CancellationToken ct = default) =>
         Get(name).WaitForAsync(s => s.State == state, ct);
 
-    /// <summary>An HttpClient whose BaseAddress is the resource's url; dispose it.</summary>
-    public HttpClient CreateHttpClient(string name) =>
-        new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2), ConnectTimeout = TimeSpan.FromSeconds(5) })
+    /// <summary>
+    /// An HttpClient whose BaseAddress is the resource's url; dispose it. It trusts the gateway's certificate and, for
+    /// Dfs's own services, signs its requests with the cluster's secret (as the services do with each other).
+    /// </summary>
+    /// <remarks>The gateway's client authenticates as its first admin (<see cref="GatewayAuthorization"/>).</remarks>
+    public HttpClient CreateHttpClient(string name)
+    {
+        var client = new HttpClient(Get(name) is ProjectResource ? new ClusterSigningHandler(ClusterSecret, CreateHandler()) : CreateHandler())
         {
             BaseAddress = GetEndpoint(name),
         };
+        if (name == ResourceNames.Gateway) client.DefaultRequestHeaders.Authorization = GatewayAuthorization;
+        return client;
+    }
+
+    /// <summary>The gateway's first admin password (STATE/gateway/admin-password); null without a gateway.</summary>
+    public string? GatewayAdminPassword => _builder.GatewayAdminPassword;
+
+    /// <summary>Basic credentials of the gateway's first admin, for clients of the gateway made elsewhere.</summary>
+    public System.Net.Http.Headers.AuthenticationHeaderValue? GatewayAuthorization =>
+        GatewayAdminPassword is { } password ? GatewayCredentials.Basic(AdminPassword.User, password) : null;
+
+    /// <summary>
+    /// An HttpClient without BaseAddress that signs every request with the cluster's secret: what a member of the cluster
+    /// sends, to talk to the storage nodes directly (tests, tools). Dispose it.
+    /// </summary>
+    public HttpClient CreateClusterHttpClient() => new(new ClusterSigningHandler(ClusterSecret, CreateHandler()));
+
+    /// <summary>Dfs__Cluster__Secret of this run's services.</summary>
+    public string ClusterSecret => _builder.ClusterSecret;
+
+    /// <summary>SHA-256 thumbprint of the gateway's HTTPS certificate; null when it serves plain HTTP.</summary>
+    public string? GatewayCertificateThumbprint => _builder.GatewayCertificateThumbprint;
+
+    /// <summary>A handler for calls to the cluster's resources: pooled, and trusting the gateway's certificate by its thumbprint.</summary>
+    public SocketsHttpHandler CreateHandler() =>
+        new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2), ConnectTimeout = TimeSpan.FromSeconds(5) }
+            .TrustPinned(GatewayCertificateThumbprint);
 
     public Uri GetEndpoint(string name) =>
         Get(name).Url ?? throw new InvalidOperationException($"{name} has no url yet: it has not been started.");
@@ -174,7 +207,7 @@ public sealed class DfsApplication : IAsyncDisposable
             removal.Start(async ct =>
             {
                 using var http = CreateHttpClient(ResourceNames.Gateway);
-                await removal.RunAsync(new GatewayClient(http), () => resource.StopAsync(), () => Forget(resource),
+                await removal.RunAsync(new GatewayClient(http), () => resource.StopAsync(), () => resource.StartAsync(CancellationToken.None), () => Forget(resource),
                     Options.DrainTimeout, _logger, ct);
             }, CancellationToken.None);
             return removal;

@@ -1,8 +1,10 @@
 using System.Globalization;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Dfs.AppHost.Model;
 using Dfs.AppHost.Resources;
 using Dfs.Contracts.Cluster;
+using Dfs.Contracts.Security;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -19,6 +21,7 @@ public sealed class DfsApplicationBuilder
     private readonly List<ProcessResource> _resources = [];
     private readonly Dictionary<string, string> _connectionStrings = new(StringComparer.Ordinal);
     private readonly ILogger _logger;
+    private string? _adminPassword;
 
     private DfsApplicationBuilder(DfsAppHostOptions options, ILoggerFactory? loggerFactory)
     {
@@ -32,7 +35,11 @@ public sealed class DfsApplicationBuilder
             metadataConnectionString: options.MetadataConnectionString, messagingConnectionString: options.MessagingConnectionString);
         _logger.LogInformation("{ProfileLine}", Profile.Message);
         ClusterSecret = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
-        var probeClient = new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(2), PooledConnectionIdleTimeout = TimeSpan.FromSeconds(10) })
+        if (options.GatewayCertificatePath is { } certificate)
+            GatewayCertificateThumbprint = ReadCertificateThumbprint(certificate, options.GatewayCertificatePassword);
+        var probeHandler = new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(2), PooledConnectionIdleTimeout = TimeSpan.FromSeconds(10) }
+            .TrustPinned(GatewayCertificateThumbprint);
+        var probeClient = new HttpClient(probeHandler)
         {
             Timeout = TimeSpan.FromSeconds(5),
         };
@@ -49,8 +56,29 @@ public sealed class DfsApplicationBuilder
 
     public ILoggerFactory LoggerFactory { get; }
 
-    /// <summary>Shared by the services of this run as Dfs__Cluster__Secret (internal API authentication).</summary>
+    /// <summary>
+    /// Shared by the services of this run as Dfs__Cluster__Secret (they sign internal requests with it). One per builder,
+    /// so a resource restarted by this AppHost gets the same value as the ones still running.
+    /// </summary>
     public string ClusterSecret { get; }
+
+    /// <summary>SHA-256 of the gateway's HTTPS certificate (Dfs__Cluster__GatewayCertificateThumbprint); null: plain HTTP.</summary>
+    public string? GatewayCertificateThumbprint { get; }
+
+    /// <summary>
+    /// The gateway's first admin ("admin") password, kept in STATE/gateway/admin-password (generated once, owner-only)
+    /// and passed as Dfs__Gateway__Auth__AdminPassword; null without a gateway resource.
+    /// </summary>
+    public string? GatewayAdminPassword
+    {
+        get
+        {
+            if (FindResource(ResourceNames.Gateway) is null) return null;
+            lock (_gate) return _adminPassword ??= AdminPassword.LoadOrCreate(GatewayAdminPasswordPath);
+        }
+    }
+
+    public string GatewayAdminPasswordPath => Path.Combine(StateDirectory, ResourceNames.Gateway, AdminPassword.FileName);
 
     public IReadOnlyList<ProcessResource> Resources
     {
@@ -121,11 +149,23 @@ public sealed class DfsApplicationBuilder
     public ProjectResource AddGateway()
     {
         var gateway = new ProjectResource(ResourceNames.Gateway, ResourceKinds.Gateway, ServiceProjectNames.Gateway, Options.GatewayPort)
+            {
+                Scheme = GatewayCertificateThumbprint is null ? Uri.UriSchemeHttp : Uri.UriSchemeHttps,
+            }
             .WithEnvironment("Dfs__Gateway__ChunkSizeBytes", Options.ChunkSizeBytes)
             .WithEnvironment("Dfs__Gateway__ReplicationFactor", Options.ReplicationFactor)
             .WithEnvironment("Dfs__Cluster__HeartbeatIntervalMs", Options.HeartbeatIntervalMs)
             .WithEnvironment("Dfs__Cluster__NodeDeadAfterMs", Options.NodeDeadAfterMs)
             .WithEnvironment("Dfs__Cluster__Secret", ClusterSecret);
+        WithClusterTrust(gateway);
+        // The first admin's password when the gateway starts on an empty user table (also what CreateHttpClient uses).
+        gateway.WithEnvironment("Dfs__Gateway__Auth__AdminPassword", () => GatewayAdminPassword);
+        // ASPNETCORE_URLS is https://127.0.0.1:PORT then; Kestrel's default certificate serves it.
+        if (Options.GatewayCertificatePath is { } certificate)
+        {
+            gateway.WithEnvironment("Kestrel__Certificates__Default__Path", Path.GetFullPath(certificate));
+            if (Options.GatewayCertificatePassword is { } password) gateway.WithEnvironment("Kestrel__Certificates__Default__Password", password);
+        }
         if (Options.GcGraceMs is { } grace) gateway.WithEnvironment("Dfs__Gateway__GcGraceMs", grace);
         if (Options.GcIntervalMs is { } interval) gateway.WithEnvironment("Dfs__Gateway__GcIntervalMs", interval);
         WithConnectionString(gateway, ResourceNames.MetadataConnection);
@@ -148,6 +188,7 @@ public sealed class DfsApplicationBuilder
             .WithEnvironment("Dfs__StorageNode__AdvertisedUrl", () => node.Url?.ToString().TrimEnd('/'))
             .WithEnvironment("Dfs__Cluster__HeartbeatIntervalMs", Options.HeartbeatIntervalMs)
             .WithEnvironment("Dfs__Cluster__Secret", ClusterSecret);
+        WithClusterTrust(node);
         return AddResource(node);
     }
 
@@ -165,6 +206,7 @@ public sealed class DfsApplicationBuilder
             .WithEnvironment("Dfs__Cluster__HeartbeatIntervalMs", Options.HeartbeatIntervalMs)
             .WithEnvironment("Dfs__Cluster__NodeDeadAfterMs", Options.NodeDeadAfterMs)
             .WithEnvironment("Dfs__Cluster__Secret", ClusterSecret);
+        WithClusterTrust(replicator);
         if (Options.ReplicatorReconcileIntervalMs is { } reconcile)
             replicator.WithEnvironment("Dfs__Replicator__ReconcileIntervalMs", reconcile);
         WithConnectionString(replicator, ResourceNames.MessagingConnection);
@@ -227,6 +269,28 @@ public sealed class DfsApplicationBuilder
             .DefaultIfEmpty(0)
             .Max();
         return ResourceNames.StorageNode(highest + 1);
+    }
+
+    /// <summary>The pin of the gateway's certificate, for every service that calls the gateway (the gateway calls itself when embedded).</summary>
+    private void WithClusterTrust(ProcessResource service)
+    {
+        if (GatewayCertificateThumbprint is { } thumbprint) service.WithEnvironment("Dfs__Cluster__GatewayCertificateThumbprint", thumbprint);
+    }
+
+    /// <summary>Loads the certificate once at start, so that a wrong path, password or a file without its key is said before anything runs.</summary>
+    private static string ReadCertificateThumbprint(string path, string? password)
+    {
+        try
+        {
+            using var certificate = X509CertificateLoader.LoadPkcs12FromFile(path, password);
+            if (!certificate.HasPrivateKey)
+                throw new AppHostConfigurationException($"gateway-cert: '{path}' holds no private key; the gateway needs one to serve HTTPS (export a .pfx with its key).");
+            return CertificatePinning.Sha256Thumbprint(certificate);
+        }
+        catch (CryptographicException e)
+        {
+            throw new AppHostConfigurationException($"gateway-cert: '{path}' cannot be read as a PKCS#12 (.pfx) certificate with the given password: {e.Message}");
+        }
     }
 
     private bool HasConnectionString(string name)

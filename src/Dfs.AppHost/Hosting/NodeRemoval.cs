@@ -16,6 +16,7 @@ public sealed class NodeRemoval
     public const string Failed = "failed";
 
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan RemoveGrace = TimeSpan.FromSeconds(60);
     private readonly object _gate = new();
 
     internal NodeRemoval(string name) => Name = name;
@@ -35,7 +36,8 @@ public sealed class NodeRemoval
 
     internal void Start(Func<CancellationToken, Task> run, CancellationToken ct) => Completion = Task.Run(() => run(ct), CancellationToken.None);
 
-    internal async Task RunAsync(IGatewayClient gateway, Func<Task> stopNode, Action forget, TimeSpan timeout, ILogger logger, CancellationToken ct)
+    internal async Task RunAsync(IGatewayClient gateway, Func<Task> stopNode, Func<Task> startNode, Action forget, TimeSpan timeout, ILogger logger,
+        CancellationToken ct)
     {
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
         limit.CancelAfter(timeout);
@@ -51,7 +53,7 @@ public sealed class NodeRemoval
             Set(Stopping, 0);
             logger.LogInformation("{Node} is drained: every chunk it held has its copies elsewhere; stopping it", Name);
             await stopNode();
-            await gateway.RemoveNodeAsync(Name, force: false, limit.Token);
+            await RemoveOnceDrainedAsync(gateway, startNode, logger, limit.Token);
             forget();
             Set(Removed, 0);
             logger.LogInformation("{Node} removed from the cluster", Name);
@@ -71,6 +73,35 @@ public sealed class NodeRemoval
             try { await gateway.CancelDrainAsync(Name, CancellationToken.None); }
             catch (Exception cancel) { logger.LogDebug(cancel, "Cancelling the drain of {Node} failed", Name); }
             throw;
+        }
+    }
+
+    /// <summary>
+    /// The gateway refuses (409) while any chunk of the node lacks copies elsewhere; that can come back after the
+    /// stop when another holder misses heartbeats under load. Wait for the copies to count again; if they never
+    /// do, start the node again rather than leave its copies offline.
+    /// </summary>
+    private async Task RemoveOnceDrainedAsync(IGatewayClient gateway, Func<Task> startNode, ILogger logger, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow + RemoveGrace;
+        while (true)
+        {
+            try
+            {
+                await gateway.RemoveNodeAsync(Name, force: false, ct);
+                return;
+            }
+            catch (DfsApiException e) when (e.StatusCode == System.Net.HttpStatusCode.Conflict && DateTime.UtcNow < deadline)
+            {
+                logger.LogDebug("{Node} not removable yet: {Reason}", Name, e.Message);
+                await Task.Delay(PollInterval, ct);
+            }
+            catch (DfsApiException e) when (e.StatusCode == System.Net.HttpStatusCode.Conflict)
+            {
+                logger.LogWarning("{Node} stayed needed after it stopped ({Reason}); starting it again", Name, e.Message);
+                await startNode();
+                throw;
+            }
         }
     }
 

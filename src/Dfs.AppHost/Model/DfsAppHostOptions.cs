@@ -44,6 +44,15 @@ public sealed class DfsAppHostOptions
     /// <summary>0 = a free port (remembered in StateDir/gateway/port for the next run).</summary>
     public int GatewayPort { get; set; }
 
+    /// <summary>
+    /// A PKCS#12 (.pfx/.p12) certificate with its private key: the gateway then serves HTTPS (only) on its port, and the
+    /// cluster's processes trust this certificate by its thumbprint even when the system does not. Null = plain HTTP.
+    /// </summary>
+    public string? GatewayCertificatePath { get; set; }
+
+    /// <summary>The password of <see cref="GatewayCertificatePath"/>; null for a certificate file without one.</summary>
+    public string? GatewayCertificatePassword { get; set; }
+
     public int HeartbeatIntervalMs { get; set; } = 2000;
 
     public int NodeDeadAfterMs { get; set; } = 15000;
@@ -101,6 +110,10 @@ public sealed class DfsAppHostOptions
             errors.Add("the dashboard token must be at least 16 characters without spaces.");
         if (GatewayPort is < 0 or > 65535)
             errors.Add($"gateway-port must be between 0 and 65535 (got {GatewayPort}).");
+        if (GatewayCertificatePath is { } certificate && !File.Exists(certificate))
+            errors.Add($"gateway-cert: the certificate file '{certificate}' does not exist.");
+        if (GatewayCertificatePath is null && GatewayCertificatePassword is not null)
+            errors.Add("a gateway certificate password was given without a certificate (--gateway-cert PATH).");
         if (HeartbeatIntervalMs < 50)
             errors.Add($"heartbeat interval must be at least 50 ms (got {HeartbeatIntervalMs}).");
         if (NodeDeadAfterMs <= HeartbeatIntervalMs)

@@ -27,7 +27,10 @@ public sealed class ProjectResource : ProcessResource
 
     public string HealthPath { get; init; } = "/health";
 
-    public override Uri? Url => _port == 0 ? null : new Uri($"http://127.0.0.1:{_port.ToString(CultureInfo.InvariantCulture)}");
+    /// <summary>"https" when the service serves TLS on its port (the gateway with a certificate), else "http".</summary>
+    public string Scheme { get; init; } = Uri.UriSchemeHttp;
+
+    public override Uri? Url => _port == 0 ? null : new Uri($"{Scheme}://127.0.0.1:{_port.ToString(CultureInfo.InvariantCulture)}");
 
     /// <summary>The dll this resource runs (exists or not).</summary>
     public string DllPath => ServiceProjects.ResolveDll(ServiceProject, Context.Options.ServiceConfiguration);

@@ -30,14 +30,17 @@ public static class ResourceExtensions
 
     /// <summary>
     /// Aspire's references: ConnectionStrings__NAME for a resource with a connection string, and
-    /// services__NAME__http__0 for one with an http url; either way, also waits for it.
+    /// services__NAME__http__0 (services__NAME__https__0 when it serves HTTPS) for one with a url; either way, also waits for it.
     /// </summary>
     public static T WithReference<T>(this T resource, ProcessResource other) where T : ProcessResource
     {
         if (other is IResourceWithConnectionString withConnection)
             resource.AddEnvironment("ConnectionStrings__" + withConnection.ConnectionStringName, withConnection.GetConnectionString);
         else
-            resource.AddEnvironment($"services__{other.Name}__http__0", () => other.Url?.ToString().TrimEnd('/'));
+        {
+            var scheme = other is ProjectResource project ? project.Scheme : Uri.UriSchemeHttp;
+            resource.AddEnvironment($"services__{other.Name}__{scheme}__0", () => other.Url?.ToString().TrimEnd('/'));
+        }
         return resource.WaitFor(other);
     }
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Net.Http.Headers;
 using Dfs.Cli.Configuration;
 using Dfs.Cli.Output;
 using Dfs.Contracts.Api;
@@ -16,6 +17,8 @@ internal sealed class CliSession(CliEnvironment env) : IDisposable
     private HttpClient? _http;
     private GatewayClient? _client;
     private RootCommand? _root;
+    private Uri? _clientUrl;
+    private string? _home;
 
     public CliEnvironment Env => env;
     public CliOutput Output { get; } = new(env);
@@ -37,25 +40,88 @@ internal sealed class CliSession(CliEnvironment env) : IDisposable
     /// <summary>The command tree, built once per session so the shell dispatches to the very same commands.</summary>
     public RootCommand Root => _root ??= CommandTree.Build(this);
 
+    /// <summary>The credential the current client sends (see <see cref="Credentials"/>); used in error messages.</summary>
+    public GatewayCredential? Credential { get; private set; }
+
+    public CredentialStore CredentialStore => new(env.ConfigDirectory, Output.Error);
+
     public IGatewayClient GetClient(ParseResult parse) => GetClient(parse.GetValue(Globals.Gateway));
 
     public IGatewayClient GetClient(string? gatewayFlag)
     {
-        var endpoint = GatewayLocator.Locate(gatewayFlag ?? GatewayOverride, env.GetEnvironmentVariable);
-        if (_client is not null && Gateway?.Url == endpoint.Url) return _client;
+        var endpoint = Locate(gatewayFlag);
+        if (_client is not null && _clientUrl == endpoint.Url)
+        {
+            Gateway = endpoint;
+            return _client;
+        }
 
+        var credential = Credentials.Resolve(endpoint.Url, env.GetEnvironmentVariable, CredentialStore, env.Time.GetUtcNow());
         _http?.Dispose();
+        _http = CreateHttpClient(endpoint, credential.Authorization);
+        _client = new GatewayClient(_http);
+        _clientUrl = endpoint.Url;
+        _home = null;
+        Gateway = endpoint;
+        Credential = credential;
+        return _client;
+    }
+
+    /// <summary>The gateway a command talks to, from --gateway, the shell's gateway, $DFS_GATEWAY or cluster.json.</summary>
+    public GatewayEndpoint Locate(string? gatewayFlag) => GatewayLocator.Locate(gatewayFlag ?? GatewayOverride, env.GetEnvironmentVariable);
+
+    /// <summary>
+    /// A client with exactly <paramref name="authorization"/>, for login and logout, which must not send the usual
+    /// credential. The caller disposes the returned HttpClient.
+    /// </summary>
+    public (HttpClient Http, GatewayClient Client) Connect(GatewayEndpoint endpoint, AuthenticationHeaderValue? authorization)
+    {
+        Gateway = endpoint;
+        var http = CreateHttpClient(endpoint, authorization);
+        return (http, new GatewayClient(http));
+    }
+
+    /// <summary>Drops the cached client, so the next command picks its credential afresh (after login or logout).</summary>
+    public void ForgetClient()
+    {
+        _http?.Dispose();
+        _http = null;
+        _client = null;
+        _home = null;
+        Credential = null;
+    }
+
+    /// <summary>
+    /// The caller's home from whoami, or null without credentials or when the gateway cannot tell (no gateway,
+    /// unreachable, refused): the shell's bare `cd` then goes to "/" as before.
+    /// </summary>
+    public async Task<string?> TryGetHomeAsync(CancellationToken ct)
+    {
+        try
+        {
+            var client = GetClient((string?)null);
+            if (_home is not null || Credential?.Authorization is null) return _home;
+            var me = await RetryAsync(client.WhoAmIAsync, ct);
+            return _home = me.Home;
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            return null;
+        }
+    }
+
+    private HttpClient CreateHttpClient(GatewayEndpoint endpoint, AuthenticationHeaderValue? authorization)
+    {
         var handler = env.HttpHandlerFactory?.Invoke() ?? new SocketsHttpHandler
         {
             ConnectTimeout = TimeSpan.FromSeconds(10),
             PooledConnectionLifetime = TimeSpan.FromMinutes(2),
         };
         // No overall timeout: a transfer lasts as long as the file needs; metadata calls are bounded per attempt by RetryPolicy.
-        _http = new HttpClient(handler) { BaseAddress = endpoint.Url, Timeout = Timeout.InfiniteTimeSpan };
-        _http.DefaultRequestHeaders.UserAgent.ParseAdd("dfs-cli/1.0");
-        _client = new GatewayClient(_http);
-        Gateway = endpoint;
-        return _client;
+        var http = new HttpClient(handler) { BaseAddress = endpoint.Url, Timeout = Timeout.InfiniteTimeSpan };
+        http.DefaultRequestHeaders.UserAgent.ParseAdd("dfs-cli/1.0");
+        http.DefaultRequestHeaders.Authorization = authorization;
+        return http;
     }
 
     /// <summary>Resolves a remote path typed by the user against the current remote folder.</summary>

@@ -21,6 +21,11 @@ internal static class CommandTree
         root.Add(NamespaceCommands.Remove(session));
         root.Add(NodesCommand.Create(session));
         root.Add(ClusterCommand.Create(session));
+        root.Add(AuthCommands.Login(session));
+        root.Add(AuthCommands.Logout(session));
+        root.Add(AuthCommands.WhoAmI(session));
+        root.Add(UserCommand.Create(session));
+        root.Add(ShareCommand.Create(session));
         root.Add(ShellCommand.Create(session));
         return root;
     }
@@ -32,6 +37,8 @@ internal static class CommandTree
             .AppendLine()
             .AppendLine($"Gateway: --gateway URL, else ${GatewayLocator.GatewayVariable}, else the gateway in cluster.json of the")
             .AppendLine($"state folder (${GatewayLocator.StateDirectoryVariable}, default ~/.local/share/dfs).")
+            .AppendLine($"Credentials: ${Credentials.TokenVariable} (bearer token), else ${Credentials.UserVariable} + ${Credentials.PasswordVariable}, else the token")
+            .AppendLine("`dfs login` saved for the gateway (in $XDG_CONFIG_HOME/dfs/credentials.json, default ~/.config/dfs).")
             .AppendLine("Remote paths are Dfs paths like /docs/a.txt; in `dfs shell` they may be relative to the current folder.")
             .AppendLine()
             .AppendLine("Exit codes:");

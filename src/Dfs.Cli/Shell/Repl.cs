@@ -15,7 +15,7 @@ internal sealed class Repl(CliSession session)
 
     private static readonly Builtin[] Builtins =
     [
-        new("cd", "cd [<folder>]", "Change the current folder (default: /)."),
+        new("cd", "cd [<folder>]", "Change the current folder (default: your home, or / when not logged in)."),
         new("pwd", "pwd", "Print the current folder."),
         new("history", "history", "List the commands typed in this session."),
         new("help", "help [<command>]", "List the commands, or show one command's usage."),
@@ -129,7 +129,7 @@ internal sealed class Repl(CliSession session)
     private async Task<int> ChangeDirectoryAsync(IReadOnlyList<string> words, CancellationToken ct)
     {
         if (words.Count > 2) throw new CliException(ExitCodes.Usage, "cd: too many arguments");
-        var target = words.Count == 1 ? DfsPath.Root : session.ResolveRemote(words[1]);
+        var target = words.Count == 1 ? await session.TryGetHomeAsync(ct) ?? DfsPath.Root : session.ResolveRemote(words[1]);
         if (target != DfsPath.Root)
         {
             var client = session.GetClient((string?)null);

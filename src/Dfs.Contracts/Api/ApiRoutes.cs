@@ -18,6 +18,23 @@ public static class ApiRoutes
     /// <summary>DELETE /api/nodes/{node}?force=: removes a node from the cluster.</summary>
     public static string Node(string node) => $"{Nodes}/{Uri.EscapeDataString(node)}";
 
+    public const string AuthTokens = "/api/auth/tokens";
+    /// <summary>DELETE: revokes the bearer token the request carries.</summary>
+    public const string AuthTokensCurrent = "/api/auth/tokens/current";
+    public const string WhoAmI = "/api/auth/whoami";
+    public const string Password = "/api/auth/password";
+    public const string Users = "/api/users";
+    public const string Shares = "/api/shares";
+
+    /// <summary>DELETE /api/auth/tokens/{id}.</summary>
+    public static string AuthToken(Guid id) => $"{AuthTokens}/{id}";
+
+    /// <summary>PATCH or DELETE /api/users/{name}.</summary>
+    public static string User(string name) => $"{Users}/{Uri.EscapeDataString(name)}";
+
+    /// <summary>DELETE /api/shares/{id}.</summary>
+    public static string Share(Guid id) => $"{Shares}/{id}";
+
     public const string InternalNodes = "/internal/nodes";
     public const string InternalReplicas = "/internal/replicas";
     public const string InternalReplicationWork = "/internal/replication/work";

@@ -119,6 +119,58 @@ public sealed class GatewayClient(HttpClient http) : IGatewayClient
         await DfsApiException.ThrowIfFailedAsync(response, ct);
     }
 
+    public Task<TokenCreated> CreateTokenAsync(string? name = null, int? ttlHours = null, CancellationToken ct = default) =>
+        SendJsonAsync<TokenCreated>(HttpMethod.Post, ApiRoutes.AuthTokens, new CreateTokenRequest(name, ttlHours), ct);
+
+    public async Task<IReadOnlyList<TokenInfo>> ListTokensAsync(CancellationToken ct = default) =>
+        await GetJsonAsync<List<TokenInfo>>(ApiRoutes.AuthTokens, ct);
+
+    public Task RevokeCurrentTokenAsync(CancellationToken ct = default) => SendAsync(HttpMethod.Delete, ApiRoutes.AuthTokensCurrent, ct);
+
+    public Task RevokeTokenAsync(Guid id, CancellationToken ct = default) => SendAsync(HttpMethod.Delete, ApiRoutes.AuthToken(id), ct);
+
+    public Task<WhoAmI> WhoAmIAsync(CancellationToken ct = default) => GetJsonAsync<WhoAmI>(ApiRoutes.WhoAmI, ct);
+
+    public async Task ChangePasswordAsync(string currentPassword, string newPassword, CancellationToken ct = default)
+    {
+        using var response = await http.PostAsJsonAsync(ApiRoutes.Password, new ChangePasswordRequest(currentPassword, newPassword), DfsJson.Options, ct);
+        await DfsApiException.ThrowIfFailedAsync(response, ct);
+    }
+
+    public async Task<IReadOnlyList<UserInfo>> ListUsersAsync(CancellationToken ct = default) =>
+        await GetJsonAsync<List<UserInfo>>(ApiRoutes.Users, ct);
+
+    public Task<UserCreated> CreateUserAsync(CreateUserRequest request, CancellationToken ct = default) =>
+        SendJsonAsync<UserCreated>(HttpMethod.Post, ApiRoutes.Users, request, ct);
+
+    public Task<UserInfo> UpdateUserAsync(string name, UpdateUserRequest request, CancellationToken ct = default) =>
+        SendJsonAsync<UserInfo>(HttpMethod.Patch, ApiRoutes.User(name), request, ct);
+
+    public Task DeleteUserAsync(string name, CancellationToken ct = default) => SendAsync(HttpMethod.Delete, ApiRoutes.User(name), ct);
+
+    public Task<ShareList> ListSharesAsync(bool all = false, CancellationToken ct = default) =>
+        GetJsonAsync<ShareList>(all ? $"{ApiRoutes.Shares}?all=true" : ApiRoutes.Shares, ct);
+
+    public Task<ShareInfo> CreateShareAsync(string path, string user, string access, CancellationToken ct = default) =>
+        SendJsonAsync<ShareInfo>(HttpMethod.Post, ApiRoutes.Shares, new CreateShareRequest(path, user, access), ct);
+
+    public Task DeleteShareAsync(Guid id, CancellationToken ct = default) => SendAsync(HttpMethod.Delete, ApiRoutes.Share(id), ct);
+
+    private async Task<T> SendJsonAsync<T>(HttpMethod method, string uri, object body, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(method, uri) { Content = JsonContent.Create(body, body.GetType(), options: DfsJson.Options) };
+        using var response = await http.SendAsync(request, ct);
+        await DfsApiException.ThrowIfFailedAsync(response, ct);
+        return (await response.Content.ReadFromJsonAsync<T>(DfsJson.Options, ct))!;
+    }
+
+    private async Task SendAsync(HttpMethod method, string uri, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(method, uri);
+        using var response = await http.SendAsync(request, ct);
+        await DfsApiException.ThrowIfFailedAsync(response, ct);
+    }
+
     private async Task<T> GetJsonAsync<T>(string uri, CancellationToken ct)
     {
         using var response = await http.GetAsync(uri, HttpCompletionOption.ResponseHeadersRead, ct);

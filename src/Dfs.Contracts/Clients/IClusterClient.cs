@@ -20,6 +20,7 @@ public interface IClusterClient
     /// <summary>The current holders (not dead) and wanted copies of the given chunks; unknown ids are left out.</summary>
     Task<ReplicationWork> GetChunkStateAsync(IReadOnlyList<string> chunkIds, CancellationToken ct = default);
 
+    /// <summary>GET /internal/nodes: the same list as the public /api/nodes, for cluster members (no user needed).</summary>
     Task<IReadOnlyList<NodeInfo>> GetNodesAsync(CancellationToken ct = default);
 }
 
@@ -62,7 +63,7 @@ public sealed class ClusterClient(HttpClient http) : IClusterClient
 
     public async Task<IReadOnlyList<NodeInfo>> GetNodesAsync(CancellationToken ct = default)
     {
-        using var response = await http.GetAsync(ApiRoutes.Nodes, ct);
+        using var response = await http.GetAsync(ApiRoutes.InternalNodes, ct);
         await DfsApiException.ThrowIfFailedAsync(response, ct);
         return (await response.Content.ReadFromJsonAsync<List<NodeInfo>>(DfsJson.Options, ct))!;
     }

@@ -32,6 +32,39 @@ public interface IGatewayClient
     /// (the Replicator then restores its chunks from other copies where there are any).
     /// </summary>
     Task RemoveNodeAsync(string node, bool force = false, CancellationToken ct = default);
+
+    /// <summary>A bearer token for the caller (any credential); <paramref name="ttlHours"/> null = the gateway's lifetime.</summary>
+    Task<TokenCreated> CreateTokenAsync(string? name = null, int? ttlHours = null, CancellationToken ct = default);
+
+    Task<IReadOnlyList<TokenInfo>> ListTokensAsync(CancellationToken ct = default);
+
+    /// <summary>Revokes the bearer token this client authenticates with (`dfs logout`); a 400 with Basic credentials.</summary>
+    Task RevokeCurrentTokenAsync(CancellationToken ct = default);
+
+    /// <summary>Revokes one of the caller's tokens (an admin: anyone's).</summary>
+    Task RevokeTokenAsync(Guid id, CancellationToken ct = default);
+
+    Task<WhoAmI> WhoAmIAsync(CancellationToken ct = default);
+
+    Task ChangePasswordAsync(string currentPassword, string newPassword, CancellationToken ct = default);
+
+    /// <summary>Admin only, like the other user methods.</summary>
+    Task<IReadOnlyList<UserInfo>> ListUsersAsync(CancellationToken ct = default);
+
+    Task<UserCreated> CreateUserAsync(CreateUserRequest request, CancellationToken ct = default);
+
+    Task<UserInfo> UpdateUserAsync(string name, UpdateUserRequest request, CancellationToken ct = default);
+
+    /// <summary>Deletes the user, their tokens and the shares to and from them; their home's files stay.</summary>
+    Task DeleteUserAsync(string name, CancellationToken ct = default);
+
+    /// <summary>Shares the caller gave and received; <paramref name="all"/> (admin) lists every share as Given.</summary>
+    Task<ShareList> ListSharesAsync(bool all = false, CancellationToken ct = default);
+
+    /// <summary>Grants <paramref name="user"/> <paramref name="access"/> ("read" or "readwrite") on a path the caller owns.</summary>
+    Task<ShareInfo> CreateShareAsync(string path, string user, string access, CancellationToken ct = default);
+
+    Task DeleteShareAsync(Guid id, CancellationToken ct = default);
 }
 
 public sealed record PutFileOptions(

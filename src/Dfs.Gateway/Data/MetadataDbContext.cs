@@ -15,6 +15,9 @@ public sealed class MetadataDbContext(DbContextOptions<MetadataDbContext> option
     public DbSet<ChunkRecord> Chunks => Set<ChunkRecord>();
     public DbSet<ReplicaRecord> Replicas => Set<ReplicaRecord>();
     public DbSet<NodeRecord> Nodes => Set<NodeRecord>();
+    public DbSet<Auth.UserRecord> Users => Set<Auth.UserRecord>();
+    public DbSet<Auth.TokenRecord> Tokens => Set<Auth.TokenRecord>();
+    public DbSet<Auth.ShareRecord> Shares => Set<Auth.ShareRecord>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder conventions)
     {
@@ -67,5 +70,6 @@ public sealed class MetadataDbContext(DbContextOptions<MetadataDbContext> option
             e.ToTable("nodes");
             e.HasKey(x => x.Id);
         });
+        Auth.AuthModel.Configure(model);
     }
 }

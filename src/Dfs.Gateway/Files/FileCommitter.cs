@@ -49,6 +49,8 @@ public sealed class FileCommitter(NamespaceService names)
             var number = 1;
             if (entry is null)
             {
+                // Inside the transaction: uploads racing into the same home cannot pass the quota together.
+                await Auth.Quotas.CheckAsync(db, target, file.Size, 0, ct);
                 entry = names.NewEntry(parent, target, EntryKind.File);
                 db.Entries.Add(entry);
             }
@@ -56,6 +58,7 @@ public sealed class FileCommitter(NamespaceService names)
             {
                 // Overwrite: the new version replaces the old one; the old chunks become garbage unless shared.
                 var previous = await db.Versions.FirstOrDefaultAsync(v => v.Id == entry.CurrentVersionId, ct);
+                await Auth.Quotas.CheckAsync(db, target, file.Size, previous?.Size ?? 0, ct);
                 number = (previous?.Number ?? 0) + 1;
                 if (previous is not null)
                 {

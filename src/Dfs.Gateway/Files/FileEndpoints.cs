@@ -1,8 +1,10 @@
 using Dfs.Contracts.Api;
 using Dfs.Contracts.Integrity;
+using Dfs.Gateway.Auth;
 using Dfs.Gateway.Http;
 using Dfs.Gateway.Namespace;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 
@@ -20,7 +22,8 @@ public static class FileEndpoints
             .Produces<PutFileResult>(StatusCodes.Status201Created)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
+            .ProducesProblem(StatusCodes.Status507InsufficientStorage);
         files.MapMethods("/{**path}", [HttpMethods.Get, HttpMethods.Head], GetAsync)
             .WithName("GetFile")
             .WithSummary("Reads a file, with Range, ETag (MD5) and Repr-Digest (SHA-256).")
@@ -39,23 +42,35 @@ public static class FileEndpoints
 
     private static async Task<IResult> PutAsync(
         string? path, string? conflict, string? replication, HttpContext context,
-        UploadService uploads, NamespaceService names, IOptions<GatewayOptions> options, CancellationToken ct)
+        UploadService uploads, NamespaceService names, AccessControl access, IOptions<GatewayOptions> options, CancellationToken ct)
     {
         var target = PathBinding.FromRequest(context, ApiRoutes.Files, path);
-        if (target == Contracts.Paths.DfsPath.Root) throw DfsProblemException.Conflict("'/' is a directory.");
         var policy = ParseConflict(conflict);
         var factor = ParseReplication(replication, options.Value.ReplicationFactor);
         var (md5, sha) = ReadClientDigests(context.Request);
-
-        // Refuse before reading a byte when the outcome is already known.
-        if (await names.FindAsync(target, ct) is { } existing &&
-            (existing.Kind == EntryKind.Directory || policy == ConflictPolicy.Fail))
-            throw DfsProblemException.Conflict(existing.Kind == EntryKind.Directory
-                ? $"'{target}' is a directory."
-                : $"'{target}' already exists (use conflict=overwrite or conflict=rename).");
+        var caller = context.GetCaller();
+        await access.RequireAsync(caller, target, Access.Write, ct);
+        // A renamed file lands beside the target, which a share of the target alone does not cover.
+        if (policy == ConflictPolicy.Rename && target != Contracts.Paths.DfsPath.Root)
+            await access.RequireAsync(caller, Contracts.Paths.DfsPath.Parent(target), Access.Write, ct);
+        if (target == Contracts.Paths.DfsPath.Root) throw DfsProblemException.Conflict("'/' is a directory.");
 
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
             limit.MaxRequestBodySize = null; // files of any size stream through in chunks
+
+        // Refuse before reading a byte when the outcome is already known.
+        var existing = await names.FindAsync(target, ct);
+        if (existing is not null && (existing.Kind == EntryKind.Directory || policy == ConflictPolicy.Fail))
+            throw DfsProblemException.Conflict(existing.Kind == EntryKind.Directory
+                ? $"'{target}' is a directory."
+                : $"'{target}' already exists (use conflict=overwrite or conflict=rename).");
+        if (context.Request.ContentLength is { } length)
+        {
+            var replaced = policy == ConflictPolicy.Overwrite && existing?.CurrentVersionId is { } current
+                ? await names.Db.Versions.Where(v => v.Id == current).Select(v => v.Size).FirstOrDefaultAsync(ct)
+                : 0;
+            await Quotas.CheckAsync(names.Db, target, length, replaced, ct);
+        }
 
         var committed = await uploads.UploadAsync(new UploadRequest(target, policy, factor, md5, sha), context.Request.Body, ct);
         var result = committed.Result;
@@ -64,9 +79,10 @@ public static class FileEndpoints
         return TypedResults.Created($"{ApiRoutes.Files}/{Contracts.Paths.DfsPath.ToUrlPath(result.Path)}", result);
     }
 
-    private static async Task GetAsync(string? path, HttpContext context, NamespaceService names, DownloadService downloads, CancellationToken ct)
+    private static async Task GetAsync(string? path, HttpContext context, NamespaceService names, AccessControl access, DownloadService downloads, CancellationToken ct)
     {
         var target = PathBinding.FromRequest(context, ApiRoutes.Files, path);
+        await access.RequireAsync(context.GetCaller(), target, Access.Read, ct);
         var entry = await names.FindAsync(target, ct) ?? throw DfsProblemException.NotFound(target);
         if (entry.Kind == EntryKind.Directory || entry.CurrentVersionId is not { } versionId)
             throw DfsProblemException.BadRequest("Not a file", $"'{target}' is a directory: list it with {ApiRoutes.List}.");
@@ -109,9 +125,11 @@ public static class FileEndpoints
         }
     }
 
-    private static async Task<IResult> DeleteAsync(string? path, HttpContext context, NamespaceService names, Messaging.EventPublisher events, CancellationToken ct)
+    private static async Task<IResult> DeleteAsync(string? path, HttpContext context, NamespaceService names, AccessControl access,
+        Messaging.EventPublisher events, CancellationToken ct)
     {
         var target = PathBinding.FromRequest(context, ApiRoutes.Files, path);
+        await access.RequireAsync(context.GetCaller(), target, Access.Write, ct);
         events.FilesDeleted(await names.DeleteAsync(target, recursive: false, expected: EntryKind.File, ct), names.Now);
         return TypedResults.NoContent();
     }

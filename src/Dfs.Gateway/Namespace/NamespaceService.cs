@@ -66,7 +66,8 @@ public sealed class NamespaceService(MetadataDbContext db, NodeRegistry nodes, T
         return chunks.Select(c => new ChunkLayout(c.Index, c.ChunkId, c.Offset, c.Size, byChunk[c.ChunkId].ToList())).ToList();
     }
 
-    public async Task<ListingPage> ListAsync(string path, string? cursor, int limit, CancellationToken ct)
+    /// <param name="onlyNames">When set, only the children with these names (a listing filtered to what the caller may see).</param>
+    public async Task<ListingPage> ListAsync(string path, string? cursor, int limit, CancellationToken ct, IReadOnlyCollection<string>? onlyNames = null)
     {
         Guid? parentId = null;
         if (path != DfsPath.Root)
@@ -85,6 +86,11 @@ public sealed class NamespaceService(MetadataDbContext db, NodeRegistry nodes, T
                     where e.ParentId == parentId
                     select e;
         if (after is not null) query = query.Where(e => e.Name.CompareTo(after) > 0);
+        if (onlyNames is not null)
+        {
+            var names = onlyNames.ToList();
+            query = query.Where(e => names.Contains(e.Name));
+        }
         var rows = await (from e in query.OrderBy(e => e.Name).Take(limit + 1)
                           join v in db.Versions on e.CurrentVersionId equals v.Id into vs
                           from v in vs.DefaultIfEmpty()

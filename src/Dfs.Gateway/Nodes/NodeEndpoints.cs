@@ -26,7 +26,7 @@ public static class NodeEndpoints
                 events.Enqueue(new NodeDraining(target.Id, target.Name, clock.GetUtcNow().UtcDateTime));
                 return TypedResults.Json(status, statusCode: StatusCodes.Status202Accepted);
             })
-            .WithName("DrainNode").WithTags("Cluster")
+            .WithName("DrainNode").WithTags("Cluster").RequireAuthorization(Auth.AuthExtensions.AdminPolicy)
             .WithSummary("Starts draining a node ({node} = id or name; idempotent): it takes no new chunks and the Replicator copies its chunks elsewhere.")
             .Produces<NodeDrainStatus>(StatusCodes.Status202Accepted).ProducesProblem(StatusCodes.Status404NotFound);
 
@@ -38,7 +38,7 @@ public static class NodeEndpoints
 
         api.MapDelete("/nodes/{node}/drain", async (string node, NodeDrains drains, CancellationToken ct) =>
                 TypedResults.Ok(await drains.CancelAsync(drains.Resolve(node), ct)))
-            .WithName("CancelDrain").WithTags("Cluster")
+            .WithName("CancelDrain").WithTags("Cluster").RequireAuthorization(Auth.AuthExtensions.AdminPolicy)
             .WithSummary("Stops draining a node: it takes new chunks again and its copies count again.")
             .Produces<NodeDrainStatus>().ProducesProblem(StatusCodes.Status404NotFound);
 
@@ -48,7 +48,7 @@ public static class NodeEndpoints
                 await drains.RemoveAsync(drains.Resolve(node), forced, ct);
                 return TypedResults.NoContent();
             })
-            .WithName("RemoveNode").WithTags("Cluster")
+            .WithName("RemoveNode").WithTags("Cluster").RequireAuthorization(Auth.AuthExtensions.AdminPolicy)
             .WithSummary("Removes a node and its replica records. Refused (409) unless the node is drained; force=true removes it anyway.")
             .Produces(StatusCodes.Status204NoContent)
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
@@ -58,6 +58,9 @@ public static class NodeEndpoints
     /// <summary>The internal API for storage nodes and the Replicator.</summary>
     public static RouteGroupBuilder MapInternalNodeEndpoints(this RouteGroupBuilder @internal)
     {
+        // What /api/nodes answers, for the Replicator: it is a cluster member, not a user.
+        @internal.MapGet("/nodes", (NodeRegistry registry) => TypedResults.Ok(registry.Snapshot().Select(ToInfo).ToList()));
+
         @internal.MapPost("/nodes/register", async ([FromBody] NodeRegistration? registration, NodeRegistry registry, IOptions<ClusterOptions> cluster, CancellationToken ct) =>
         {
             if (registration is null || registration.NodeId == Guid.Empty || string.IsNullOrWhiteSpace(registration.Name)

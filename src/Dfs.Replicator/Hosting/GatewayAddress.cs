@@ -10,16 +10,20 @@ public interface IGatewayAddress
     Uri Current { get; }
 }
 
-/// <summary>The default: Configuration["services:gateway:http:0"], the way an Aspire-style AppHost passes it.</summary>
+/// <summary>
+/// The default: Configuration["services:gateway:https:0"] when the gateway serves HTTPS, else
+/// Configuration["services:gateway:http:0"], the way an Aspire-style AppHost passes it.
+/// </summary>
 public sealed class ConfigurationGatewayAddress(IConfiguration configuration) : IGatewayAddress
 {
     public const string Key = "services:gateway:http:0";
+    public const string HttpsKey = "services:gateway:https:0";
 
     public Uri Current
     {
         get
         {
-            var value = configuration[Key];
+            var value = configuration[HttpsKey] is { Length: > 0 } https ? https : configuration[Key];
             if (string.IsNullOrWhiteSpace(value))
                 throw new InvalidOperationException(
                     $"The gateway's address is not configured: set {Key} (environment variable services__gateway__http__0), e.g. http://127.0.0.1:5000.");

@@ -2,6 +2,7 @@ using Dfs.StorageNode.Chunks;
 using Dfs.StorageNode.Diagnostics;
 using Dfs.StorageNode.Registration;
 using Dfs.StorageNode.Usage;
+using Dfs.ServiceDefaults;
 
 namespace Dfs.StorageNode.Hosting;
 
@@ -9,6 +10,9 @@ public static class StorageNodeHostingExtensions
 {
     public static WebApplicationBuilder AddStorageNode(this WebApplicationBuilder builder)
     {
+        // Nodes hold everyone's chunks: reachable only by the cluster (signed requests), on loopback unless told otherwise.
+        builder.AddClusterTrust();
+        builder.WebHost.UseLoopbackByDefault(port: 0);
         builder.Services.AddOptions<StorageNodeOptions>()
             .BindConfiguration(StorageNodeOptions.SectionName)
             .ValidateDataAnnotations()
@@ -29,8 +33,12 @@ public static class StorageNodeHostingExtensions
 
     public static WebApplication MapStorageNode(this WebApplication app)
     {
+        app.UseClusterSignatures(context => !IsProbe(context.Request.Path));
         app.MapChunkEndpoints();
         app.MapStatusEndpoints();
         return app;
     }
+
+    /// <summary>The health endpoints stay open: orchestrators probe them without the secret, and they reveal no data.</summary>
+    private static bool IsProbe(PathString path) => path.StartsWithSegments("/health") || path.StartsWithSegments("/alive");
 }

@@ -101,6 +101,18 @@ public sealed class DashboardAuthTests
         }
         Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/api/resources", Ct)).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/resources/node-1/logs", Ct)).StatusCode);
+        // A change with only the cookie must come from the dashboard's own script (another page on 127.0.0.1 is "same site").
+        using (var response = await browser.PostAsync("/api/resources/node-1/stop", null, Ct))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        }
+        Assert.Equal("running", ResourceStateName(app, "node-1"));
+        using (var request = new HttpRequestMessage(HttpMethod.Post, "/api/resources/nope/stop"))
+        {
+            request.Headers.Add("X-Dfs-Dashboard", "1");
+            Assert.Equal(HttpStatusCode.NotFound, (await browser.SendAsync(request, Ct)).StatusCode);
+        }
 
         // The login form does the same, and only sends the browser back to this site.
         var formJar = new CookieContainer();

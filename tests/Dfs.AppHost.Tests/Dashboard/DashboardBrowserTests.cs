@@ -84,6 +84,7 @@ public sealed class DashboardBrowserTests
         await page.Locator("#upload-button").ClickAsync();
         var row = page.Locator("#listing tr[data-name='from-browser.bin']");
         await Expect(row).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(screenshots, "files.png"), FullPage = true });
         var download = await page.RunAndWaitForDownloadAsync(() => row.Locator("a[data-download]").ClickAsync());
         Assert.Equal("from-browser.bin", download.SuggestedFilename);
         var downloaded = await File.ReadAllBytesAsync((await download.PathAsync())!, Ct);

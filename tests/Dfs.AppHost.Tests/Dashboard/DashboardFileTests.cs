@@ -92,7 +92,11 @@ public sealed class DashboardFileTests
 
         // The detail page: size, digests, and for each chunk the nodes the gateway says hold it.
         using var gatewayHttp = cluster.App.CreateHttpClient("gateway");
-        var stat = await new GatewayClient(gatewayHttp).StatAsync(path, Ct);
+        var gateway = new GatewayClient(gatewayHttp);
+        // Settled first: the Replicator may still be adding second copies, and the page must match the gateway's answer.
+        await Procs.EventuallyAsync(() => gateway.StatAsync(path, Ct).Result.Chunks.All(c => c.Replicas.Count == 2),
+            TimeSpan.FromSeconds(20), "two copies of every chunk");
+        var stat = await gateway.StatAsync(path, Ct);
         Assert.Equal(4, stat.Chunks.Count);
         var details = await cluster.Api.GetStringAsync("/files?path=" + Uri.EscapeDataString(path), Ct);
         Assert.Contains(sha, details);

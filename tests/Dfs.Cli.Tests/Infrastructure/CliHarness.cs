@@ -12,6 +12,17 @@ public sealed class CliHarness : IDisposable
 {
     public TempFolder Local { get; } = new();
     public TempFolder State { get; } = new();
+
+    /// <summary>$XDG_CONFIG_HOME: `dfs login` keeps its token in Config/dfs/credentials.json, never in the real home.</summary>
+    public TempFolder Config { get; } = new();
+
+    public string CredentialsFile => System.IO.Path.Combine(Config.Path, "dfs", "credentials.json");
+
+    /// <summary>
+    /// Keys "typed" at a pretend terminal ('\n' is Enter); when set, stdin counts as a terminal and Spectre's prompts
+    /// read these keys. Null: no terminal, so prompts are refused.
+    /// </summary>
+    public string? TypedKeys { get; set; }
     public Dictionary<string, string?> Variables { get; } = new();
     public Interrupts Interrupts { get; } = new();
 
@@ -22,6 +33,7 @@ public sealed class CliHarness : IDisposable
     {
         // An empty state folder, so a developer's running cluster never leaks into a test.
         Variables["DFS_STATE_DIR"] = State.Path;
+        Variables["XDG_CONFIG_HOME"] = Config.Path;
     }
 
     public Task<CliResult> RunAsync(params string[] args) => RunWithInputAsync("", args);
@@ -41,6 +53,8 @@ public sealed class CliHarness : IDisposable
             Interrupts = Interrupts,
             IsInputInteractive = InteractiveInput,
         };
+        if (TypedKeys is not null)
+            env = env with { Console = new ScriptedConsole(stdout, TypedKeys), IsInputInteractive = true };
         var code = await CliApp.RunAsync(args, env, ct);
         return new CliResult(code, stdout.ToString(), stderr.ToString());
     }
@@ -49,5 +63,6 @@ public sealed class CliHarness : IDisposable
     {
         Local.Dispose();
         State.Dispose();
+        Config.Dispose();
     }
 }

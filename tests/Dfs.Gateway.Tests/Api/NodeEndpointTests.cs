@@ -27,7 +27,8 @@ public sealed class NodeEndpointTests : IAsyncLifetime
     private async Task<Guid> RegisterAsync(string name, Guid? id = null)
     {
         var nodeId = id ?? Guid.NewGuid();
-        using var response = await _http.PostAsJsonAsync("/internal/nodes/register",
+        using var cluster = _factory.CreateClusterClient();
+        using var response = await cluster.PostAsJsonAsync("/internal/nodes/register",
             new NodeRegistration(nodeId, name, $"http://127.0.0.1:1/{name}", new NodeUsage(1 << 30, 1 << 30, 0, 0)), Ct);
         response.EnsureSuccessStatusCode();
         return nodeId;

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Dfs.Contracts.Api;
 using Dfs.Contracts.Clients;
 using Dfs.Contracts.Internal;
+using Dfs.Contracts.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http.Features;
@@ -15,7 +16,7 @@ namespace Dfs.Replicator.Tests.Infrastructure;
 
 /// <summary>
 /// A protocol fixture for the gateway's internal API (the real gateway is tested end to end elsewhere): it
-/// serves /api/nodes and /internal/replicas|replication/* from a table the test controls, and records what
+/// serves /internal/nodes|replicas|replication/*, only to requests signed with the test secret, from a table the test controls, and records what
 /// the Replicator asked and reported.
 /// </summary>
 public sealed class FakeGateway : IAsyncDisposable
@@ -27,6 +28,7 @@ public sealed class FakeGateway : IAsyncDisposable
     private readonly List<ReplicaReport> _reports = [];
     private readonly ConcurrentDictionary<string, int> _stateRequests = new();
     private int _workRequests;
+    private int _unsignedRequests;
     private int _failWork;
 
     private sealed record ChunkRow(long Size, int Wanted, List<Guid> Holders);
@@ -39,6 +41,9 @@ public sealed class FakeGateway : IAsyncDisposable
     public bool ServeWork { get; set; }
 
     public int WorkRequests => Volatile.Read(ref _workRequests);
+
+    /// <summary>Requests refused with 401 for a missing or wrong cluster signature, as the real gateway's /internal does.</summary>
+    public int UnsignedRequests => Volatile.Read(ref _unsignedRequests);
 
     public IReadOnlyList<ReplicaReport> Reports
     {
@@ -90,7 +95,21 @@ public sealed class FakeGateway : IAsyncDisposable
 
     private void Map(WebApplication app)
     {
-        app.MapGet(ApiRoutes.Nodes, () =>
+        var signature = new ClusterSignature(ServiceProcess.ClusterSecret);
+        app.Use(async (context, next) =>
+        {
+            var target = context.Request.Path + context.Request.QueryString;
+            if (signature.Verify(context.Request.Headers[ClusterSignature.HeaderName], context.Request.Method, target, DateTimeOffset.UtcNow)
+                != ClusterSignatureStatus.Valid)
+            {
+                Interlocked.Increment(ref _unsignedRequests);
+                context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                return;
+            }
+            await next(context);
+        });
+
+        app.MapGet(ApiRoutes.InternalNodes, () =>
         {
             lock (_lock) return Results.Json(_nodes.Values.ToList(), DfsJson.Options);
         });

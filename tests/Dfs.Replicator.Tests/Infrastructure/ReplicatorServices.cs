@@ -1,4 +1,5 @@
 using Dfs.Replicator.Hosting;
+using Dfs.ServiceDefaults;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -20,6 +21,7 @@ public static class ReplicatorServices
         ["Dfs:Replicator:Retry:MinBackoffMs"] = "10",
         ["Dfs:Replicator:Retry:MaxBackoffMs"] = "50",
         ["Dfs:Replicator:Retry:DeltaBackoffMs"] = "10",
+        ["Dfs:Cluster:Secret"] = ServiceProcess.ClusterSecret,
     };
 
     public static ServiceProvider Build(FakeGateway gateway, IReadOnlyDictionary<string, string?>? overrides = null) =>
@@ -49,6 +51,8 @@ public static class ReplicatorServices
         services.AddLogging();
         services.AddSingleton<IConfiguration>(configuration);
         services.AddSingleton<IGatewayAddress>(new FixedGatewayAddress(gateway.Url));
+        // As the Replicator's host does: every HttpClient signs with the cluster's secret.
+        services.AddClusterTrust();
         services.AddReplicatorCore(configuration);
         return services;
     }

@@ -10,6 +10,9 @@ public sealed class ServiceProcess : IAsyncDisposable
 {
     private static readonly HttpClient Probe = new() { Timeout = TimeSpan.FromSeconds(2) };
 
+    /// <summary>Dfs__Cluster__Secret of every service these tests start (and what the fake gateway checks).</summary>
+    public const string ClusterSecret = "replicator-tests-cluster-secret-0123456789";
+
     private readonly Process _process;
     private readonly StringBuilder _output = new();
 
@@ -68,6 +71,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         info.Environment["DFS_PARENT_PID"] = Environment.ProcessId.ToString();
         info.Environment["DOTNET_ENVIRONMENT"] = "Development";
         info.Environment.Remove("OTEL_EXPORTER_OTLP_ENDPOINT");
+        info.Environment["Dfs__Cluster__Secret"] = ClusterSecret;
         foreach (var (key, value) in environment) info.Environment[key] = value;
 
         var process = new Process { StartInfo = info };

@@ -1,5 +1,6 @@
 using Dfs.Contracts.Api;
 using Dfs.Contracts.Clients;
+using Dfs.Contracts.Security;
 
 namespace Dfs.Replicator.Tests.Infrastructure;
 
@@ -51,7 +52,9 @@ public sealed class StorageNode(string name, string dataDir, ServiceProcess proc
 /// </summary>
 public sealed class StorageCluster : IAsyncLifetime
 {
-    public static readonly IStorageNodeClient NodeClient = new StorageNodeClient(new HttpClient { Timeout = TimeSpan.FromSeconds(30) });
+    /// <summary>Signs like a member of the cluster: the nodes answer nothing else.</summary>
+    public static readonly IStorageNodeClient NodeClient = new StorageNodeClient(
+        new HttpClient(new ClusterSigningHandler(ServiceProcess.ClusterSecret, new SocketsHttpHandler())) { Timeout = TimeSpan.FromSeconds(30) });
 
     private readonly List<StorageNode> _nodes = [];
 

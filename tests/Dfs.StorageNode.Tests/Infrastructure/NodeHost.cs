@@ -1,4 +1,5 @@
 using Dfs.Contracts.Clients;
+using Dfs.Contracts.Security;
 using Dfs.StorageNode.Registration;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -20,15 +21,22 @@ public sealed class NodeHost : IAsyncDisposable
         DataDir = dataDir;
         _ownsDataDir = ownsDataDir;
         Url = url;
-        Http = new HttpClient { BaseAddress = url };
-        Client = new StorageNodeClient(new HttpClient());
+        Http = new HttpClient(new ClusterSigningHandler(Secret, new SocketsHttpHandler())) { BaseAddress = url };
+        UnsignedHttp = new HttpClient { BaseAddress = url };
+        Client = new StorageNodeClient(new HttpClient(new ClusterSigningHandler(Secret, new SocketsHttpHandler())));
     }
+
+    /// <summary>Dfs:Cluster:Secret of every test node (and of the recording gateway).</summary>
+    public const string Secret = "node-tests-cluster-secret-0123456789";
 
     public TempDir DataDir { get; }
     public Uri Url { get; }
 
-    /// <summary>Raw client for malformed requests, BaseAddress = the node.</summary>
+    /// <summary>Raw client for malformed requests, BaseAddress = the node; signs like the gateway does.</summary>
     public HttpClient Http { get; }
+
+    /// <summary>A client outside the cluster: no signature.</summary>
+    public HttpClient UnsignedHttp { get; }
 
     /// <summary>The typed client the gateway uses.</summary>
     public IStorageNodeClient Client { get; }
@@ -49,6 +57,7 @@ public sealed class NodeHost : IAsyncDisposable
             ["Dfs:StorageNode:Name"] = "test-node",
             // Tests share a disk with others; the default 64 MiB reserve is fine, but make it explicit.
             ["Dfs:StorageNode:ReserveBytes"] = "0",
+            ["Dfs:Cluster:Secret"] = Secret,
         };
         if (settings is not null)
             foreach (var (key, value) in settings) all[key] = value;
@@ -87,6 +96,7 @@ public sealed class NodeHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
+        UnsignedHttp.Dispose();
         await _factory.DisposeAsync();
         if (_ownsDataDir) DataDir.Dispose();
     }

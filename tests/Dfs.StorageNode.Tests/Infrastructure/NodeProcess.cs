@@ -19,7 +19,8 @@ public sealed class NodeProcess : IDisposable
     public bool HasExited => _process.HasExited;
     public int ExitCode => _process.ExitCode;
 
-    public static NodeProcess Start(IReadOnlyDictionary<string, string> environment)
+    /// <param name="urls">ASPNETCORE_URLS; null: none at all (the node's own default applies).</param>
+    public static NodeProcess Start(IReadOnlyDictionary<string, string> environment, string? urls = "http://127.0.0.1:0")
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -29,7 +30,10 @@ public sealed class NodeProcess : IDisposable
             WorkingDirectory = AppContext.BaseDirectory,
         };
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Dfs.StorageNode.dll"));
-        info.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
+        foreach (var inherited in (string[])["ASPNETCORE_URLS", "DOTNET_URLS", "ASPNETCORE_HTTP_PORTS", "ASPNETCORE_HTTPS_PORTS", "DOTNET_HTTP_PORTS", "DOTNET_HTTPS_PORTS"])
+            info.Environment.Remove(inherited);
+        if (urls is not null) info.Environment["ASPNETCORE_URLS"] = urls;
+        info.Environment["Dfs__Cluster__Secret"] = NodeHost.Secret;
         foreach (var (key, value) in environment) info.Environment[key] = value;
 
         var process = new Process { StartInfo = info };

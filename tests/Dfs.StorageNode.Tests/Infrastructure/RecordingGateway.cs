@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Dfs.Contracts.Api;
 using Dfs.Contracts.Internal;
+using Dfs.Contracts.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -25,6 +26,9 @@ public sealed class RecordingGateway : IAsyncDisposable
     public int RegistrationAttempts => _registrationAttempts;
     public int HeartbeatAttempts => _heartbeatAttempts;
 
+    /// <summary>Requests refused with 401 because their cluster signature was missing or wrong (as the real gateway does).</summary>
+    public int UnsignedAttempts => _unsignedAttempts;
+
     /// <summary>Answer registrations with 503.</summary>
     public volatile bool RefuseRegistrations;
 
@@ -36,14 +40,29 @@ public sealed class RecordingGateway : IAsyncDisposable
 
     private int _registrationAttempts;
     private int _heartbeatAttempts;
+    private int _unsignedAttempts;
 
-    public static async Task<RecordingGateway> StartAsync(CancellationToken ct, int port = 0)
+    /// <param name="secret">The secret it checks signatures with; the test nodes' one unless given.</param>
+    public static async Task<RecordingGateway> StartAsync(CancellationToken ct, int port = 0, string secret = NodeHost.Secret)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         builder.Logging.ClearProviders();
         var app = builder.Build();
         var gateway = new RecordingGateway(app);
+        var signature = new ClusterSignature(secret);
+        app.Use(async (context, next) =>
+        {
+            var target = context.Request.Path + context.Request.QueryString;
+            if (signature.Verify(context.Request.Headers[ClusterSignature.HeaderName], context.Request.Method, target, DateTimeOffset.UtcNow)
+                != ClusterSignatureStatus.Valid)
+            {
+                Interlocked.Increment(ref gateway._unsignedAttempts);
+                context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                return;
+            }
+            await next(context);
+        });
 
         app.MapPost($"{ApiRoutes.InternalNodes}/register", (NodeRegistration registration) =>
         {

@@ -1,0 +1,38 @@
+using System.Security.Cryptography;
+
+namespace Dfs.AppHost.Hosting;
+
+/// <summary>
+/// The gateway's first-admin password, kept per state folder in STATE/gateway/admin-password (owner-only):
+/// generated at the first run, the same for every later run, so a restarted cluster keeps its admin.
+/// </summary>
+public static class AdminPassword
+{
+    public const string User = "admin";
+    public const string FileName = "admin-password";
+    private const string Alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+
+    /// <summary>The password in <paramref name="path"/>, written there first when the file does not exist.</summary>
+    public static string LoadOrCreate(string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        try
+        {
+            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+            if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            var password = RandomNumberGenerator.GetString(Alphabet, 24);
+            using (var writer = new StreamWriter(path, options)) writer.WriteLine(password);
+            return password;
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            // Kept from an earlier run (or written by the operator): use it as it is.
+        }
+        if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(path) & (UnixFileMode.GroupRead | UnixFileMode.OtherRead)) != 0)
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var kept = File.ReadAllText(path).Trim();
+        if (kept.Length is < 8 or > 256)
+            throw new AppHostConfigurationException($"{path} must hold the gateway's admin password (8 to 256 characters); delete it to get a new one.");
+        return kept;
+    }
+}
