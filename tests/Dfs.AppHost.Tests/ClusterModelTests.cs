@@ -59,6 +59,18 @@ public sealed class ClusterModelTests
         {
             Directory.Delete(stateDir, recursive: true);
         }
+        // Set for the gateway explicitly: that one, and no file.
+        await using (var set = DfsTestingBuilder.Create(o =>
+                     {
+                         o.Profile = Profiles.Embedded;
+                         o.Nodes = 1;
+                         o.ResourceEnvironment["gateway"] = new() { ["Dfs__Gateway__Auth__AdminUser"] = "root", ["Dfs__Gateway__Auth__AdminPassword"] = "chosen-password" };
+                     }).Build())
+        {
+            Assert.Equal("chosen-password", set.GatewayAdminPassword);
+            Assert.Equal("root:chosen-password", System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(set.GatewayAuthorization!.Parameter!)));
+            Assert.False(File.Exists(Path.Combine(set.StateDirectory, "gateway", "admin-password")));
+        }
         // No gateway, no password (and no file).
         await using var empty = DfsTestingBuilder.CreateEmpty().Build();
         Assert.Null(empty.GatewayAdminPassword);

@@ -144,7 +144,9 @@ public sealed class FaultTests(ClusterFixture cluster)
         {
             await socket.ConnectAsync(gateway.Host, gateway.Port, Ct);
             var stream = socket.GetStream();
-            var header = $"PUT /api/files/faults/half.bin HTTP/1.1\r\nHost: {gateway.Authority}\r\nContent-Length: {10 * ClusterFixture.ChunkSize}\r\nContent-Type: application/octet-stream\r\n\r\n";
+            // Authenticated, so the gateway really starts storing the body before the client goes away.
+            var header = $"PUT /api/files/faults/half.bin HTTP/1.1\r\nHost: {gateway.Authority}\r\nAuthorization: {cluster.App.GatewayAuthorization}\r\n" +
+                $"Content-Length: {10 * ClusterFixture.ChunkSize}\r\nContent-Type: application/octet-stream\r\n\r\n";
             await stream.WriteAsync(Encoding.ASCII.GetBytes(header), Ct);
             await stream.WriteAsync(TestData.Random(3 * ClusterFixture.ChunkSize + 17, 16), Ct);
             await stream.FlushAsync(Ct);

@@ -12,9 +12,10 @@ public sealed class NodeJoinTests(ClusterFixture cluster)
     {
         var name = await cluster.App.AddStorageNodeAsync(Ct);
 
+        // Registered and heartbeating (a loaded machine may delay a beat enough for "suspect"; never dead).
         var nodes = await cluster.Gateway.GetNodesAsync(Ct);
         var joined = Assert.Single(nodes, n => n.Name == name);
-        Assert.Equal(NodeStates.Live, joined.State);
+        Assert.Contains(joined.State, (string[])[NodeStates.Live, NodeStates.Suspect]);
 
         // Placement is random weighted by free space: with 40 chunks the new node gets some at once.
         var data = TestData.Random(40 * ClusterFixture.ChunkSize, 31);

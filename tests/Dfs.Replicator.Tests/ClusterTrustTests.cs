@@ -6,8 +6,15 @@ using Dfs.Replicator.Tests.Infrastructure;
 namespace Dfs.Replicator.Tests;
 
 /// <summary>The Replicator signs its calls with the cluster's secret, needs one to start, and listens on loopback by default.</summary>
+/// <remarks>
+/// Starts three Replicator processes: run alone, so their start-up does not starve the timing-sensitive tests that
+/// MassTransit's harness runs in parallel.
+/// </remarks>
+[Collection(Name)]
 public sealed partial class ClusterTrustTests(StorageCluster cluster)
 {
+    public const string Name = "Replicator processes, alone";
+
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
@@ -105,3 +112,6 @@ public sealed partial class ClusterTrustTests(StorageCluster cluster)
     [GeneratedRegex(@"Now listening on: (\S+)")]
     private static partial Regex ListeningRegex();
 }
+
+[CollectionDefinition(ClusterTrustTests.Name, DisableParallelization = true)]
+public sealed class ReplicatorProcessesCollection;

@@ -8,18 +8,23 @@ public static class ProcFs
     /// <summary>Clock ticks per second of /proc/*/stat times (USER_HZ; 100 on every Linux we target).</summary>
     private const double TicksPerSecond = 100;
 
-    /// <summary>Resident set size now (VmRSS) and its peak so far (VmHWM), in bytes; null when the process is gone.</summary>
-    public static (long Rss, long Peak)? Memory(int pid)
+    /// <summary>
+    /// Resident set size now (VmRSS), its peak so far (VmHWM), and the resident private memory (RssAnon: heaps,
+    /// stacks, buffers; the rest of VmRSS is file-backed code shared with other processes and shared mappings), in bytes;
+    /// null when the process is gone.
+    /// </summary>
+    public static (long Rss, long Peak, long Anon)? Memory(int pid)
     {
         try
         {
-            long rss = 0, hwm = 0;
+            long rss = 0, hwm = 0, anon = 0;
             foreach (var line in File.ReadLines($"/proc/{pid}/status"))
             {
                 if (line.StartsWith("VmRSS:", StringComparison.Ordinal)) rss = KiB(line);
                 else if (line.StartsWith("VmHWM:", StringComparison.Ordinal)) hwm = KiB(line);
+                else if (line.StartsWith("RssAnon:", StringComparison.Ordinal)) anon = KiB(line);
             }
-            return (rss, hwm);
+            return (rss, hwm, anon);
         }
         catch (IOException) { return null; }
         catch (UnauthorizedAccessException) { return null; }

@@ -5,6 +5,7 @@ public sealed class RssSampler : IAsyncDisposable
 {
     private readonly Func<IReadOnlyDictionary<string, int[]>> _groups;
     private readonly Dictionary<string, long> _peaks = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _anonPeaks = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
 
@@ -17,9 +18,16 @@ public sealed class RssSampler : IAsyncDisposable
 
     public int Samples { get; private set; }
 
+    /// <summary>Largest VmRSS of any one process of each component.</summary>
     public IReadOnlyDictionary<string, long> Peaks
     {
         get { lock (_peaks) return new Dictionary<string, long>(_peaks); }
+    }
+
+    /// <summary>Largest RssAnon (private resident memory) of any one process of each component.</summary>
+    public IReadOnlyDictionary<string, long> AnonPeaks
+    {
+        get { lock (_peaks) return new Dictionary<string, long>(_anonPeaks); }
     }
 
     private async Task LoopAsync(TimeSpan period)
@@ -41,7 +49,10 @@ public sealed class RssSampler : IAsyncDisposable
             foreach (var (name, pids) in groups)
                 foreach (var pid in pids)
                     if (ProcFs.Memory(pid) is { } memory)
+                    {
                         _peaks[name] = Math.Max(_peaks.GetValueOrDefault(name), memory.Rss);
+                        _anonPeaks[name] = Math.Max(_anonPeaks.GetValueOrDefault(name), memory.Anon);
+                    }
             Samples++;
         }
     }

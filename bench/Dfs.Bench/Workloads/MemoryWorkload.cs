@@ -64,13 +64,14 @@ public sealed class MemoryWorkload(BenchContext context)
                 foreach (var (name, figure) in figures)
                 {
                     figure.Dfs[1] = sampler.Peaks.GetValueOrDefault(name) / MB;
-                    BenchContext.Log($"peak RSS {name}: {figure.Dfs[1]:F0} MB ({sampler.Samples} samples)");
+                    figure.Detail("private", "MB").Dfs.Add(sampler.AnonPeaks.GetValueOrDefault(name) / MB);
+                    BenchContext.Log($"peak RSS {name}: {figure.Dfs[1]:F0} MB, private {sampler.AnonPeaks.GetValueOrDefault(name) / MB:F0} MB ({sampler.Samples} samples)");
                 }
             }
             // The high-water mark since each process started covers the whole benchmark (64 concurrent clients included).
             foreach (var (name, figure) in figures)
             {
-                var hwm = tracked[name].Select(ProcFs.Memory).OfType<(long Rss, long Peak)>().Select(m => m.Peak).DefaultIfEmpty().Max();
+                var hwm = tracked[name].Select(ProcFs.Memory).OfType<(long Rss, long Peak, long Anon)>().Select(m => m.Peak).DefaultIfEmpty().Max();
                 if (hwm > 0) figure.Notes.Add($"VmHWM (peak since the process started, whole benchmark): {hwm / MB:F0} MB");
             }
         }

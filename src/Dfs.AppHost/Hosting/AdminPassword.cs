@@ -10,6 +10,8 @@ public static class AdminPassword
 {
     public const string User = "admin";
     public const string FileName = "admin-password";
+    public const string UserVariable = "Dfs__Gateway__Auth__AdminUser";
+    public const string PasswordVariable = "Dfs__Gateway__Auth__AdminPassword";
     private const string Alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
 
     /// <summary>The password in <paramref name="path"/>, written there first when the file does not exist.</summary>

@@ -137,7 +137,7 @@ public sealed class DfsApplication : IAsyncDisposable
 
     /// <summary>Basic credentials of the gateway's first admin, for clients of the gateway made elsewhere.</summary>
     public System.Net.Http.Headers.AuthenticationHeaderValue? GatewayAuthorization =>
-        GatewayAdminPassword is { } password ? GatewayCredentials.Basic(AdminPassword.User, password) : null;
+        GatewayAdminPassword is { } password ? GatewayCredentials.Basic(_builder.GatewayAdminUser, password) : null;
 
     /// <summary>
     /// An HttpClient without BaseAddress that signs every request with the cluster's secret: what a member of the cluster

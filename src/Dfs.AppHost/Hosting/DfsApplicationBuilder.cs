@@ -74,9 +74,16 @@ public sealed class DfsApplicationBuilder
         get
         {
             if (FindResource(ResourceNames.Gateway) is null) return null;
+            if (GatewayOverride(AdminPassword.PasswordVariable) is { } overridden) return overridden;
             lock (_gate) return _adminPassword ??= AdminPassword.LoadOrCreate(GatewayAdminPasswordPath);
         }
     }
+
+    /// <summary>The first admin's name: "admin" unless <see cref="DfsAppHostOptions.ResourceEnvironment"/> sets another.</summary>
+    public string GatewayAdminUser => GatewayOverride(AdminPassword.UserVariable) ?? AdminPassword.User;
+
+    private string? GatewayOverride(string variable) =>
+        Options.ResourceEnvironment.TryGetValue(ResourceNames.Gateway, out var overrides) && overrides.TryGetValue(variable, out var value) ? value : null;
 
     public string GatewayAdminPasswordPath => Path.Combine(StateDirectory, ResourceNames.Gateway, AdminPassword.FileName);
 
@@ -159,7 +166,7 @@ public sealed class DfsApplicationBuilder
             .WithEnvironment("Dfs__Cluster__Secret", ClusterSecret);
         WithClusterTrust(gateway);
         // The first admin's password when the gateway starts on an empty user table (also what CreateHttpClient uses).
-        gateway.WithEnvironment("Dfs__Gateway__Auth__AdminPassword", () => GatewayAdminPassword);
+        gateway.WithEnvironment(AdminPassword.PasswordVariable, () => GatewayAdminPassword);
         // ASPNETCORE_URLS is https://127.0.0.1:PORT then; Kestrel's default certificate serves it.
         if (Options.GatewayCertificatePath is { } certificate)
         {

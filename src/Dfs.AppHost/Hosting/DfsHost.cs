@@ -87,7 +87,7 @@ public static class DfsHost
         if (app.GatewayUrl is { } gateway) Console.Out.WriteLine($"Dfs gateway: {gateway.ToString().TrimEnd('/')}");
         if (app.DashboardLoginUrl is { } login) Console.Out.WriteLine($"Dashboard:   {login}");
         if (app.GatewayAdminPassword is not null)
-            Console.Out.WriteLine($"Admin: dfs login --user {AdminPassword.User}   (password in {builder.GatewayAdminPasswordPath})");
+            Console.Out.WriteLine($"Admin: dfs login --user {builder.GatewayAdminUser}   (password in {builder.GatewayAdminPasswordPath})");
         Console.Out.WriteLine($"Cluster file: {app.ClusterFilePath}   (Ctrl+C stops everything)");
 
         try

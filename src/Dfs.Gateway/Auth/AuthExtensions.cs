@@ -22,13 +22,6 @@ public static class AuthExtensions
     }
 
     /// <summary>Authentication for every request (the user is known to what follows, rate limiting included), then authorization.</summary>
-    public static WebApplication UseGatewayAuth(this WebApplication app)
-    {
-        app.UseAuthentication();
-        app.UseAuthorization();
-        return app;
-    }
-
     public static RouteGroupBuilder MapAuthApi(this RouteGroupBuilder api) =>
         api.MapAuthEndpoints().MapUserEndpoints().MapShareEndpoints();
 }

@@ -64,7 +64,7 @@ public sealed class PasswordHasherTests
         static TimeSpan Fastest(Action action)
         {
             var best = TimeSpan.MaxValue;
-            for (var i = 0; i < 3; i++)
+            for (var i = 0; i < 5; i++)
             {
                 var started = Stopwatch.GetTimestamp();
                 action();
@@ -75,8 +75,9 @@ public sealed class PasswordHasherTests
         }
         var known = Fastest(() => hasher.Verify("wrong-password", stored));
         var unknown = Fastest(() => hasher.Verify("wrong-password", null));
-        // Same work either way; the bound is loose because the machine is shared.
-        Assert.True(unknown > known * 0.4, $"unknown user {unknown.TotalMilliseconds:0.0} ms vs known user {known.TotalMilliseconds:0.0} ms");
+        // Same work either way. The bound is very loose because the machine is shared: skipping the hash would
+        // make the unknown case a thousand times faster, not a few.
+        Assert.True(unknown > known * 0.1, $"unknown user {unknown.TotalMilliseconds:0.0} ms vs known user {known.TotalMilliseconds:0.0} ms");
     }
 
     [Fact]

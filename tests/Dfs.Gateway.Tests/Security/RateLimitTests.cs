@@ -37,6 +37,18 @@ public sealed class RateLimitTests
     }
 
     [Fact]
+    public async Task Password_guessing_is_throttled_like_any_other_flood()
+    {
+        await using var factory = Tiny();
+        using var guesser = factory.CreateAnonymousClient();
+        guesser.DefaultRequestHeaders.Authorization = GatewayCredentials.Basic("admin", "not-the-password");
+        var responses = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => guesser.GetAsync("/api/auth/whoami", Ct)));
+        // Refused guesses stop costing a password hash: the limiter answers before authorization does.
+        Assert.Contains(responses, r => r.StatusCode == HttpStatusCode.TooManyRequests);
+        Assert.All(responses, r => Assert.Contains(r.StatusCode, (HttpStatusCode[])[HttpStatusCode.Unauthorized, HttpStatusCode.TooManyRequests]));
+    }
+
+    [Fact]
     public async Task Flooding_gives_429_with_Retry_After_refused_writes_change_nothing_and_after_waiting_requests_succeed()
     {
         await using var factory = Tiny();
