@@ -11,6 +11,9 @@ mkdir -p "$results"
 need_packages=()
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need_packages+=(postgresql)
 command -v rabbitmq-server >/dev/null 2>&1 || need_packages+=(rabbitmq-server)
+# The dashboard's browser test drives Debian's chromium; the benchmark's baselines use nginx.
+[ -x /usr/bin/chromium ] || need_packages+=(chromium)
+[ -x /usr/sbin/nginx ] || need_packages+=(nginx)
 if [ ${#need_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
     echo "Installing ${need_packages[*]} from Debian's packages…"
@@ -43,6 +46,16 @@ for project in tests/*/*.csproj; do
     --results-directory "$results" || status=1
 done
 
+# The benchmark's short mode, so it cannot rot: it must run, it asserts nothing about speed.
+echo "== bench (short)"
+bench_passed=0
+bench_failed=0
+if dotnet "bench/Dfs.Bench/bin/$configuration/net10.0/Dfs.Bench.dll" --short --json "$root/artifacts/bench/short.json"; then
+  bench_passed=1
+else
+  echo "The benchmark's short mode failed"; bench_failed=1
+fi
+
 # Nothing we started may outlive the run.
 orphans=$(pgrep -af 'Dfs\.(Gateway|StorageNode|Replicator|AppHost)\.dll|postgres -D .*dfs-|beam\.smp.*dfs-' | grep -v pgrep || true)
 extra_failed=0
@@ -62,7 +75,8 @@ for path in glob.glob(sys.argv[1] + "/*.trx"):
 print(p, f, s)
 PY
 )
-failed=$((failed + extra_failed))
+passed=$((passed + bench_passed))
+failed=$((failed + extra_failed + bench_failed))
 [ "$status" -ne 0 ] && [ "$failed" -eq 0 ] && failed=1   # a test host that crashed wrote no failures
 line="$passed passed, $failed failed"
 [ "$skipped" -gt 0 ] && line="$line, $skipped skipped"
