@@ -64,6 +64,17 @@ if [ -n "$orphans" ]; then
   extra_failed=1
 fi
 
+# The CI shows only the tail of this output: name each failed test (and its first message line) here.
+python3 - "$results" <<'PY'
+import glob, sys, xml.etree.ElementTree as ET
+ns = "{http://microsoft.com/schemas/VisualStudio/TeamTest/2010}"
+for path in sorted(glob.glob(sys.argv[1] + "/*.trx")):
+    for r in ET.parse(path).getroot().iter(ns + "UnitTestResult"):
+        if r.get("outcome") not in ("Failed", "Error", "Timeout", "Aborted"): continue
+        m = r.find(f"{ns}Output/{ns}ErrorInfo/{ns}Message")
+        msg = (m.text or "").strip().splitlines()[0][:300] if m is not None and m.text else ""
+        print(f"FAILED {r.get('testName')}: {msg}")
+PY
 read -r passed failed skipped < <(python3 - "$results" <<'PY'
 import glob, sys, xml.etree.ElementTree as ET
 p = f = s = 0
