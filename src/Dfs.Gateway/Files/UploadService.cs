@@ -95,6 +95,7 @@ public sealed class UploadService(
     {
         var tried = new List<Guid>();
         var failures = new List<string>();
+        var allFull = true;
         var maxAttempts = options.Value.MaxStoreAttempts;
         while (tried.Count < maxAttempts)
         {
@@ -114,6 +115,7 @@ public sealed class UploadService(
             catch (Exception e) when (!ct.IsCancellationRequested && e is StorageNodeException or OperationCanceledException)
             {
                 var reason = e is StorageNodeException s ? $"{s.Kind}: {s.Message}" : "timed out";
+                allFull &= e is StorageNodeException { Kind: StorageFailureKind.Full };
                 failures.Add($"{node.Name}: {reason}");
                 metrics.StoreRetried(e is StorageNodeException k ? k.Kind.ToString() : nameof(StorageFailureKind.Timeout));
                 logger.LogWarning("Storing chunk {Chunk} on {Node} failed ({Reason}); trying another node", chunkId, node.Name, reason);
@@ -124,7 +126,8 @@ public sealed class UploadService(
         var detail = failures.Count == 0
             ? "No live storage node has room for the chunk."
             : $"Could not store a chunk after {failures.Count} attempt(s): {string.Join("; ", failures)}.";
-        throw new DfsProblemException(failures.Count == 0 ? StatusCodes.Status507InsufficientStorage : StatusCodes.Status503ServiceUnavailable,
+        // Every node full (or none with room to begin with) is a lasting condition, unlike an outage: 507, not 503.
+        throw new DfsProblemException(allFull ? StatusCodes.Status507InsufficientStorage : StatusCodes.Status503ServiceUnavailable,
             "Storage unavailable", detail + " Nothing was committed.");
     }
 
