@@ -49,7 +49,7 @@ public static class GatewayExtensions
         // Chunk transfers have their own per-request timeouts; the client-wide one must not cut long streams.
         builder.Services.AddHttpClient<IStorageNodeClient, StorageNodeClient>(c => c.Timeout = Timeout.InfiniteTimeSpan);
 
-        builder.Services.AddExceptionHandler<DfsProblemExceptionHandler>();
+        builder.Services.AddDfsProblems();
         builder.Services.AddOpenApi();
         return builder;
     }

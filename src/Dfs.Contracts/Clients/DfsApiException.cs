@@ -11,8 +11,8 @@ public sealed class DfsApiException(HttpStatusCode statusCode, ApiProblem? probl
     public HttpStatusCode StatusCode { get; } = statusCode;
     public ApiProblem? Problem { get; } = problem;
 
-    /// <summary>Worth retrying: the server was busy or failed, not the request (an exceeded quota stays exceeded).</summary>
-    public bool IsTransient => ((int)StatusCode >= 500 && !IsQuotaExceeded) || StatusCode is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests;
+    /// <summary>Worth retrying: the server was busy or failed, not the request. A 507 is not: a full cluster or an exceeded quota stays so.</summary>
+    public bool IsTransient => ((int)StatusCode >= 500 && StatusCode != HttpStatusCode.InsufficientStorage) || StatusCode is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests;
 
     /// <summary>507 because the owner's quota is used up (not a cluster out of space).</summary>
     public bool IsQuotaExceeded => StatusCode == HttpStatusCode.InsufficientStorage && Problem?.Title == QuotaExceededTitle;

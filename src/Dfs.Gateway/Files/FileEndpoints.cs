@@ -29,6 +29,7 @@ public static class FileEndpoints
             .WithSummary("Reads a file, with Range, ETag (MD5) and Repr-Digest (SHA-256).")
             .Produces(StatusCodes.Status200OK, contentType: "application/octet-stream")
             .Produces(StatusCodes.Status206PartialContent, contentType: "application/octet-stream")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status416RangeNotSatisfiable)
             .ProducesProblem(StatusCodes.Status502BadGateway);
@@ -104,7 +105,7 @@ public static class FileEndpoints
             return;
         }
 
-        var (from, to, partial) = ResolveRange(request, version.Size);
+        var (from, to, partial) = ResolveRange(context.Request, version.Size);
         if (partial)
         {
             response.StatusCode = StatusCodes.Status206PartialContent;
@@ -134,29 +135,78 @@ public static class FileEndpoints
         return TypedResults.NoContent();
     }
 
-    /// <summary>A single byte range; several ranges or a malformed header are served whole, as RFC 9110 allows.</summary>
-    private static (long From, long To, bool Partial) ResolveRange(Microsoft.AspNetCore.Http.Headers.RequestHeaders request, long size)
+    /// <summary>
+    /// One byte range (RFC 9110 §14.1.2). Several ranges and units other than bytes are served whole, as RFC 9110
+    /// allows (no multipart/byteranges); a bytes range that does not parse is refused rather than ignored, so a
+    /// client never mistakes the whole file for the part it asked for. The raw header is read because the typed
+    /// one is null both when the header is absent and when it is malformed.
+    /// </summary>
+    private static (long From, long To, bool Partial) ResolveRange(HttpRequest request, long size)
     {
         var whole = (0L, size - 1, false);
-        if (request.Range is not { } range || range.Ranges.Count != 1 || !string.Equals(range.Unit.Value, "bytes", StringComparison.OrdinalIgnoreCase))
-            return whole;
-        var r = range.Ranges.Single();
-        long from, to;
-        if (r.From is null)
+        var header = request.Headers.Range;
+        if (header.Count == 0) return whole;
+        var value = header.ToString().Trim();
+        var equals = value.IndexOf('=');
+        var unit = (equals < 0 ? value : value[..equals]).Trim();
+        if (!unit.Equals("bytes", StringComparison.OrdinalIgnoreCase)) return whole;
+
+        var specs = equals < 0 ? [] : value[(equals + 1)..].Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (specs.Length == 0) throw InvalidRange(value);
+        long? first = null, last = null;
+        foreach (var spec in specs)
+            if (!TryParseRangeSpec(spec, out first, out last)) throw InvalidRange(value);
+        if (specs.Length > 1) return whole;
+
+        if (first is null)
         {
-            var suffix = r.To ?? 0;
-            if (suffix <= 0) throw Unsatisfiable(size);
-            from = Math.Max(0, size - suffix);
-            to = size - 1;
+            var suffix = last!.Value;
+            if (suffix == 0) throw Unsatisfiable(size);
+            // Nothing to cut a suffix from: the whole (empty) file, 200.
+            if (size == 0) return whole;
+            return (size - Math.Min(suffix, size), size - 1, true);
         }
-        else
-        {
-            from = r.From.Value;
-            to = Math.Min(r.To ?? size - 1, size - 1);
-            if (from >= size || from > to) throw Unsatisfiable(size);
-        }
-        return (from, to, true);
+        if (first.Value >= size) throw Unsatisfiable(size);
+        return (first.Value, Math.Min(last ?? size - 1, size - 1), true);
     }
+
+    /// <summary>first-last, first- or -suffix, in decimal digits; last below first is invalid (RFC 9110 §14.1.1).</summary>
+    private static bool TryParseRangeSpec(string spec, out long? first, out long? last)
+    {
+        first = last = null;
+        var dash = spec.IndexOf('-');
+        if (dash < 0) return false;
+        var from = spec.AsSpan(0, dash);
+        var to = spec.AsSpan(dash + 1);
+        if (from.IsEmpty)
+        {
+            if (!TryParseDigits(to, out var suffix)) return false;
+            last = suffix;
+            return true;
+        }
+        if (!TryParseDigits(from, out var f)) return false;
+        first = f;
+        if (to.IsEmpty) return true;
+        if (!TryParseDigits(to, out var l) || l < f) return false;
+        last = l;
+        return true;
+    }
+
+    /// <summary>ASCII digits only (no sign, no spaces); a number beyond long saturates: it is past any end.</summary>
+    private static bool TryParseDigits(ReadOnlySpan<char> digits, out long value)
+    {
+        value = 0;
+        if (digits.IsEmpty) return false;
+        foreach (var c in digits)
+        {
+            if (!char.IsAsciiDigit(c)) return false;
+            value = value > (long.MaxValue - (c - '0')) / 10 ? long.MaxValue : value * 10 + (c - '0');
+        }
+        return true;
+    }
+
+    private static DfsProblemException InvalidRange(string value) => DfsProblemException.BadRequest("Invalid Range",
+        $"Range '{(value.Length > 100 ? value[..100] + "…" : value)}' is not a byte range: use bytes=first-last (first ≤ last), bytes=first- or bytes=-suffix.");
 
     private static DfsProblemException Unsatisfiable(long size) =>
         new(StatusCodes.Status416RangeNotSatisfiable, "Range not satisfiable", $"The file is {size} bytes long.");

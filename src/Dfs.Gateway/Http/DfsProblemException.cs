@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 
@@ -22,7 +23,12 @@ internal sealed class DfsProblemExceptionHandler(IProblemDetailsService problems
         var (status, title, detail) = exception switch
         {
             DfsProblemException p => (p.Status, p.Title, p.Message),
-            // Malformed JSON bodies, bad route values, oversized bodies: the framework's own 4xx.
+            // The framework's own 4xx (thrown in every environment, see AddDfsProblems): a body that is not the JSON
+            // the endpoint takes, a body that is not JSON at all, a bad route or query value, a body cut short.
+            BadHttpRequestException { InnerException: JsonException json } b =>
+                (b.StatusCode, "Invalid JSON", $"The body is not the JSON this request takes: {json.Message}"),
+            BadHttpRequestException { StatusCode: StatusCodes.Status415UnsupportedMediaType } b =>
+                (b.StatusCode, "Unsupported Media Type", ProblemsExtensions.JsonOnly(context.Request.ContentType)),
             BadHttpRequestException b => (b.StatusCode, "Bad request", b.InnerException?.Message ?? b.Message),
             _ => (0, "", ""),
         };

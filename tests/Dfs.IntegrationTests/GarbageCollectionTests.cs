@@ -1,0 +1,99 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Dfs.AppHost.Testing;
+using Dfs.Contracts.Clients;
+using Dfs.Contracts.Cluster;
+using Dfs.Contracts.Integrity;
+
+namespace Dfs.IntegrationTests;
+
+/// <summary>Garbage collection on a real cluster: what an abandoned upload left on the nodes is swept, committed data is kept.</summary>
+public sealed class GarbageCollectionTests
+{
+    private const int ChunkSize = 256 * 1024;
+    private const int GcGraceMs = 4000;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Chunks_of_an_abandoned_upload_are_swept_from_every_node_after_the_grace_period_and_committed_chunks_stay()
+    {
+        await using var app = DfsTestingBuilder.Create(o =>
+        {
+            o.Profile = "embedded";
+            o.Nodes = 2;
+            o.ReplicationFactor = 1;
+            o.ChunkSizeBytes = ChunkSize;
+            o.HeartbeatIntervalMs = 300;
+            o.GcGraceMs = GcGraceMs;
+            o.GcIntervalMs = 300;
+        }).Build();
+        await app.StartAsync(Ct);
+        using var http = app.CreateHttpClient("gateway");
+        var gateway = new GatewayClient(http);
+        using var member = app.CreateClusterHttpClient();
+        var nodeClient = new StorageNodeClient(member);
+        var nodes = app.Resources.Where(r => r.Kind == ResourceKinds.StorageNode).Select(r => r.Url!).ToList();
+
+        // A committed file of three chunks.
+        var kept = TestData.Random(3 * ChunkSize, 201);
+        await gateway.PutFileAsync("/gc/kept.bin", new MemoryStream(kept), ct: Ct);
+        var keptIds = (await gateway.StatAsync("/gc/kept.bin", Ct)).Chunks.Select(c => c.Id).ToList();
+        Assert.Equal(Enumerable.Range(0, 3).Select(i => ChunkIds.Compute(kept.AsSpan(i * ChunkSize, ChunkSize))), keptIds);
+
+        // An upload that sends four full chunks (the first the same bytes as the committed file's first chunk),
+        // then a few bytes, and vanishes: chunk ids are the SHA-256 of each chunk's bytes.
+        var fresh = TestData.Random(3 * ChunkSize, 202);
+        var sent = kept.AsSpan(0, ChunkSize).ToArray().Concat(fresh).Concat(new byte[17]).ToArray();
+        var abandonedIds = Enumerable.Range(0, 3).Select(i => ChunkIds.Compute(fresh.AsSpan(i * ChunkSize, ChunkSize))).ToList();
+        var endpoint = app.GetEndpoint("gateway");
+        using (var socket = new TcpClient())
+        {
+            await socket.ConnectAsync(endpoint.Host, endpoint.Port, Ct);
+            var stream = socket.GetStream();
+            var header = $"PUT /api/files/gc/abandoned.bin HTTP/1.1\r\nHost: {endpoint.Authority}\r\nAuthorization: {app.GatewayAuthorization}\r\n" +
+                $"Content-Length: {10 * ChunkSize}\r\nContent-Type: application/octet-stream\r\n\r\n";
+            await stream.WriteAsync(Encoding.ASCII.GetBytes(header), Ct);
+            await stream.WriteAsync(sent, Ct);
+            await stream.FlushAsync(Ct);
+
+            // While the upload is still open, its chunks reach the nodes (the upload holds them, so no sweep yet).
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+            while (!abandonedIds.All((await FullNodeTests.InventoryAsync(nodeClient, nodes)).Contains))
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the abandoned upload's chunks never reached a node");
+                await Task.Delay(100, Ct);
+            }
+        }
+        var closedAt = Stopwatch.GetTimestamp();
+
+        // Nothing was committed, and right after the client left, the chunks are still there (grace period).
+        var missing = await Assert.ThrowsAsync<DfsApiException>(() => gateway.StatAsync("/gc/abandoned.bin", Ct));
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        Assert.Subset((await FullNodeTests.InventoryAsync(nodeClient, nodes)).ToHashSet(), abandonedIds.ToHashSet());
+
+        // After the grace period the sweep deletes them from every node.
+        var sweptBy = DateTime.UtcNow + TimeSpan.FromMilliseconds(GcGraceMs) + TimeSpan.FromSeconds(30);
+        List<string> inventory;
+        while ((inventory = await FullNodeTests.InventoryAsync(nodeClient, nodes)).Intersect(abandonedIds).Any())
+        {
+            Assert.True(DateTime.UtcNow < sweptBy, $"still on the nodes: {string.Join(", ", inventory.Intersect(abandonedIds))}");
+            await Task.Delay(200, Ct);
+        }
+        Assert.True(Stopwatch.GetElapsedTime(closedAt) >= TimeSpan.FromMilliseconds(GcGraceMs),
+            $"swept {Stopwatch.GetElapsedTime(closedAt)} after the client left, before the {GcGraceMs} ms grace period");
+
+        // The committed file's chunks stay, including the one the abandoned upload stored again, and it reads back whole.
+        Assert.Subset(inventory.ToHashSet(), keptIds.ToHashSet());
+        foreach (var node in nodes)
+            foreach (var id in abandonedIds)
+                Assert.False(await nodeClient.HasChunkAsync(node, id, Ct), $"{id} on {node}");
+        Assert.Equal(TestData.Sha256(kept), await gateway.DownloadSha256Async("/gc/kept.bin", Ct));
+
+        // Several more passes later, still nothing of the committed file is collected.
+        await Task.Delay(1000, Ct);
+        Assert.Subset((await FullNodeTests.InventoryAsync(nodeClient, nodes)).ToHashSet(), keptIds.ToHashSet());
+    }
+}
