@@ -18,6 +18,13 @@ public sealed class GatewayOptions
     [Range(1, 32)]
     public int MaxStoreAttempts { get; set; } = 4;
 
+    /// <summary>
+    /// Chunk stores one upload keeps in flight while it reads the next chunk from the client: more overlaps
+    /// the client's bytes with the nodes' writes, and costs a chunk buffer each.
+    /// </summary>
+    [Range(1, 16)]
+    public int ParallelChunkStores { get; set; } = 2;
+
     /// <summary>Time limit for one chunk transfer to or from a node.</summary>
     [Range(1, 600)]
     public int NodeRequestTimeoutSeconds { get; set; } = 60;

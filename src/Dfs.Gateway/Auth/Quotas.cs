@@ -39,6 +39,10 @@ public static class Quotas
     public static async Task CheckAsync(MetadataDbContext db, string path, long size, long replacedBytes, CancellationToken ct)
     {
         if (await LimitForAsync(db, path, ct) is not { } limit) return;
+        // Inside a READ COMMITTED commit (PostgreSQL), uploads into one home take turns at the quota: the owner's row
+        // stays locked until the commit ends, so two of them cannot each see room for both.
+        if (db.Database.IsNpgsql() && db.Database.CurrentTransaction is not null)
+            await db.Database.ExecuteSqlAsync($"SELECT 1 FROM users WHERE \"Name\" = {limit.User} FOR UPDATE", ct);
         var used = await UsedBytesAsync(db, limit.User, ct);
         if (used - replacedBytes + size > limit.QuotaBytes)
             throw new DfsProblemException(StatusCodes.Status507InsufficientStorage, DfsApiException.QuotaExceededTitle,

@@ -10,7 +10,7 @@ namespace Dfs.Gateway.Files;
 public sealed class ChunkBuffers(IOptions<GatewayOptions> options)
 {
     private readonly ArrayPool<byte> _pool = ArrayPool<byte>.Create(
-        maxArrayLength: (int)Math.Max(options.Value.ChunkSizeBytes, 1 << 20), maxArraysPerBucket: 32);
+        maxArrayLength: (int)Math.Max(options.Value.ChunkSizeBytes, 1 << 20), maxArraysPerBucket: 8);
 
     public byte[] Rent(long size) => _pool.Rent((int)size);
 

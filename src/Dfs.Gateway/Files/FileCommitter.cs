@@ -23,12 +23,13 @@ public sealed class FileCommitter(NamespaceService names)
     public async Task<CommittedFile> CommitAsync(string path, ConflictPolicy policy, UploadedFile file, CancellationToken ct)
     {
         var db = names.Db;
-        return await names.RetryAsync(async () =>
+        return await names.RetryAsync(names.NamespaceIsolation, async () =>
         {
             var parent = await names.EnsureDirectoryAsync(DfsPath.Parent(path), ct);
             var target = path;
             var renamed = false;
-            var entry = await db.Entries.AsTracking().FirstOrDefaultAsync(e => e.Path == target, ct);
+            // FOR UPDATE: two overwrites of one file take turns, so neither loses track of the version it replaces.
+            var entry = await names.FindLockedAsync(target, forUpdate: true, ct);
             if (entry is not null)
             {
                 if (entry.Kind == EntryKind.Directory)

@@ -73,7 +73,7 @@ public static class FileEndpoints
             await Quotas.CheckAsync(names.Db, target, length, replaced, ct);
         }
 
-        var committed = await uploads.UploadAsync(new UploadRequest(target, policy, factor, md5, sha), context.Request.Body, ct);
+        var committed = await uploads.UploadAsync(new UploadRequest(target, policy, factor, md5, sha, context.Request.ContentLength), context.Request.Body, ct);
         var result = committed.Result;
         context.Response.Headers.ETag = Digests.ETag(result.Md5);
         context.Response.Headers[Digests.ReprDigestHeader] = Digests.ReprDigest(result.Sha256);
@@ -84,10 +84,10 @@ public static class FileEndpoints
     {
         var target = PathBinding.FromRequest(context, ApiRoutes.Files, path);
         await access.RequireAsync(context.GetCaller(), target, Access.Read, ct);
-        var entry = await names.FindAsync(target, ct) ?? throw DfsProblemException.NotFound(target);
-        if (entry.Kind == EntryKind.Directory || entry.CurrentVersionId is not { } versionId)
+        var (entry, found) = await names.FindWithVersionAsync(target, ct) ?? throw DfsProblemException.NotFound(target);
+        if (entry.Kind == EntryKind.Directory)
             throw DfsProblemException.BadRequest("Not a file", $"'{target}' is a directory: list it with {ApiRoutes.List}.");
-        var version = await names.Db.Versions.FindAsync([versionId], ct) ?? throw DfsProblemException.NotFound(target);
+        var version = found ?? throw DfsProblemException.NotFound(target);
 
         var response = context.Response;
         var etag = Digests.ETag(version.Md5);

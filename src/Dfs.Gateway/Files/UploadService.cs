@@ -11,12 +11,15 @@ using Microsoft.Extensions.Options;
 
 namespace Dfs.Gateway.Files;
 
-/// <summary>What the client asked for and promised about the body.</summary>
-public sealed record UploadRequest(string Path, ConflictPolicy Conflict, int ReplicationFactor, string? ExpectedMd5, string? ExpectedSha256);
+/// <summary>What the client asked for and promised about the body (its length when it declared one).</summary>
+public sealed record UploadRequest(string Path, ConflictPolicy Conflict, int ReplicationFactor, string? ExpectedMd5, string? ExpectedSha256,
+    long? DeclaredLength = null);
 
 /// <summary>
 /// PUT: streams the body, cuts it into chunks, stores each on a node (retrying elsewhere on failure), hashes
-/// the whole file on the way, checks the client's digests, and only then commits the version.
+/// the whole file on the way, checks the client's digests, and only then commits the version. While a chunk
+/// is stored the next ones are read and hashed: up to Dfs:Gateway:ParallelChunkStores stores are in flight,
+/// so an upload holds at most that many chunk buffers plus the one being filled.
 /// </summary>
 public sealed class UploadService(
     Placement placement,
@@ -35,37 +38,82 @@ public sealed class UploadService(
         using var activity = GatewayMetrics.Source.StartActivity("dfs.upload");
         activity?.SetTag("dfs.path", request.Path);
         var chunkSize = options.Value.ChunkSizeBytes;
+        // Most small files declare their length: a 4 KiB PUT must not rent (and keep pooled) an 8 MiB buffer.
+        var bufferSize = (int)(request.DeclaredLength is { } declared && declared < chunkSize ? Math.Max(declared, 1) : chunkSize);
         using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var chunks = new List<StoredChunk>();
+        var inFlight = new Queue<Task<StoredChunk>>();
         var held = new List<IDisposable>();
-        byte[]? buffer = buffers.Rent(chunkSize);
+        using var storing = CancellationTokenSource.CreateLinkedTokenSource(ct);
         long offset = 0;
         try
         {
-            while (true)
+            for (var index = 0; ; index++)
             {
-                var filled = await FillAsync(body, buffer.AsMemory(0, (int)chunkSize), ct);
-                if (filled == 0) break;
-                var data = buffer.AsMemory(0, filled);
-                md5.AppendData(data.Span);
-                sha.AppendData(data.Span);
-                var id = ChunkIds.Compute(data.Span);
-                held.Add(await leases.AcquireForUploadAsync(id, ct));
-                var holder = await StoreAsync(id, data, ct);
-                chunks.Add(new StoredChunk(chunks.Count, id, offset, filled, [holder]));
+                var buffer = buffers.Rent(bufferSize);
+                int filled;
+                try
+                {
+                    filled = await FillAsync(body, buffer.AsMemory(0, bufferSize), ct);
+                }
+                catch
+                {
+                    buffers.Return(buffer);
+                    throw;
+                }
+                if (filled == 0)
+                {
+                    buffers.Return(buffer);
+                    break;
+                }
+                var data = buffer.AsSpan(0, filled);
+                md5.AppendData(data);
+                sha.AppendData(data);
+                var id = ChunkIds.Compute(data);
+                try
+                {
+                    held.Add(await leases.AcquireForUploadAsync(id, ct));
+                }
+                catch
+                {
+                    buffers.Return(buffer);
+                    throw;
+                }
+                inFlight.Enqueue(StoreOwnedAsync(index, id, offset, buffer, filled, storing.Token));
                 offset += filled;
+                if (inFlight.Count >= options.Value.ParallelChunkStores) chunks.Add(await inFlight.Dequeue());
                 if (filled < chunkSize) break;
             }
-            buffers.Return(buffer);
-            buffer = null;
+            while (inFlight.Count > 0) chunks.Add(await inFlight.Dequeue());
             return await CommitAsync(request, md5, sha, chunkSize, offset, chunks, ct);
+        }
+        catch
+        {
+            // The client went away or a store failed: stop the other stores and wait for them, so their buffers are
+            // back in the pool and their chunks under lease until this upload is truly over.
+            await storing.CancelAsync();
+            await Task.WhenAll(inFlight).ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            throw;
         }
         finally
         {
-            if (buffer is not null) buffers.Return(buffer);
             // Until the commit, garbage collection must not take chunks this upload stored (they may be shared).
             foreach (var lease in held) lease.Dispose();
+        }
+    }
+
+    /// <summary>Stores a chunk whose buffer it owns and returns to the pool when done.</summary>
+    private async Task<StoredChunk> StoreOwnedAsync(int index, string id, long offset, byte[] buffer, int length, CancellationToken ct)
+    {
+        try
+        {
+            var holder = await StoreAsync(id, buffer.AsMemory(0, length), ct);
+            return new StoredChunk(index, id, offset, length, [holder]);
+        }
+        finally
+        {
+            buffers.Return(buffer);
         }
     }
 

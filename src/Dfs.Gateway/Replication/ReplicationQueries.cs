@@ -48,7 +48,8 @@ public sealed class ReplicationQueries(MetadataDbContext db, NodeRegistry regist
     public async Task<IReadOnlyList<ChunkWork>> StateAsync(IReadOnlyList<string> chunkIds, CancellationToken ct)
     {
         var ids = chunkIds.Distinct().ToList();
-        var rows = await Wanted().Where(w => ids.Contains(w.ChunkId)).ToListAsync(ct);
+        // Filtered before grouping: a HAVING over the grouped table would aggregate every chunk of every file.
+        var rows = await Wanted(ids).ToListAsync(ct);
         return await WithHoldersAsync(rows.Select(r => (r.ChunkId, r.Size, r.Wanted)).ToList(), CountedNodes(), ct);
     }
 
@@ -79,8 +80,8 @@ public sealed class ReplicationQueries(MetadataDbContext db, NodeRegistry regist
         return new NodeDrainStatus(node.Id, node.Name, node.Draining, held, atRisk, node.Draining && atRisk == 0);
     }
 
-    private IQueryable<WantedChunk> Wanted() =>
-        from vc in db.VersionChunks
+    private IQueryable<WantedChunk> Wanted(List<string>? only = null) =>
+        from vc in only is null ? db.VersionChunks : db.VersionChunks.Where(c => only.Contains(c.ChunkId))
         join v in db.Versions on vc.VersionId equals v.Id
         group new { v.ReplicationFactor, vc.Size } by vc.ChunkId into g
         select new WantedChunk { ChunkId = g.Key, Wanted = g.Max(x => x.ReplicationFactor), Size = g.Max(x => x.Size) };

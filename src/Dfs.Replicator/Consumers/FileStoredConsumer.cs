@@ -29,6 +29,13 @@ public sealed class FileStoredConsumer(
         {
             var ids = message.Chunks.Select(c => c.ChunkId).Distinct(StringComparer.Ordinal).ToList();
             if (ids.Count == 0) return;
+            // Stored with every copy already (replication 1, or chunks shared with a file that has them): asking the
+            // gateway would cost a request and a query per file for nothing. Copies lost since are the reconciler's.
+            if (message.Chunks.All(c => c.NodeIds.Distinct().Count() >= message.ReplicationFactor))
+            {
+                logger.LogDebug("{Path} v{Version}: stored with all {Factor} copies", message.Path, message.Version, message.ReplicationFactor);
+                return;
+            }
 
             var gateway = clients.Gateway();
             var state = new List<ChunkWork>(ids.Count);

@@ -1,3 +1,5 @@
+using Microsoft.EntityFrameworkCore;
+using System.Security.Cryptography;
 using System.Text;
 using Dfs.Contracts.Api;
 using Dfs.Gateway.Http;
@@ -153,6 +155,48 @@ public sealed class NamespaceTests
         Assert.Equal(racers, rename.Select(r => r!.Result.Path).Distinct().Count());
         var listing = await meta.NamesAsync(n => n.ListAsync("/race", null, 100, Ct));
         Assert.Equal(2 + racers, listing.Entries.Count);
+    }
+
+    /// <summary>
+    /// Commits into a directory while it is moved away again and again, and into another while it is deleted again and
+    /// again: whatever order the database picks, every entry's parent exists and its path is the parent's path plus
+    /// its name, and every file committed into the moving directory exists exactly once, with its own bytes.
+    /// </summary>
+    [Theory, MemberData(nameof(MetadataDatabases.Providers), MemberType = typeof(MetadataDatabases))]
+    public async Task Moves_and_deletes_racing_commits_leave_a_consistent_tree(string provider)
+    {
+        await using var meta = await MetadataDatabases.CreateAsync(provider);
+        const int files = 24;
+        var commits = Enumerable.Range(0, files).Select(async i =>
+        {
+            await Task.Yield();
+            // A commit recreates missing parents, so each lands in whichever /m/a/b exists when it commits.
+            await meta.CommitAsync($"/m/a/b/f{i}.bin", ConflictPolicy.Fail, Encoding.UTF8.GetBytes($"f{i}"));
+            await meta.CommitAsync($"/gone/d/g{i}.bin", ConflictPolicy.Overwrite, Encoding.UTF8.GetBytes($"g{i}"));
+        }).ToList();
+        var moves = Task.Run(async () =>
+        {
+            for (var k = 0; k < 8; k++)
+                try { await meta.NamesAsync(n => n.MoveAsync("/m/a", $"/m/z{k}", Ct)); }
+                catch (DfsProblemException e) when (e.Status == 404) { }
+        }, Ct);
+        var deletes = Task.Run(async () =>
+        {
+            for (var k = 0; k < 8; k++)
+                try { await meta.NamesAsync(n => n.DeleteAsync("/gone", recursive: true, expected: null, Ct)); }
+                catch (DfsProblemException e) when (e.Status == 404) { }
+        }, Ct);
+        await Task.WhenAll(commits);
+        await Task.WhenAll(moves, deletes);
+
+        var entries = await meta.NamesAsync(n => n.Db.Entries.ToListAsync(Ct));
+        var byId = entries.ToDictionary(e => e.Id);
+        Assert.All(entries, e => Assert.Equal(
+            (e.ParentId is { } parent ? Assert.Contains(parent, (IReadOnlyDictionary<Guid, Data.EntryRecord>)byId).Path : "") + "/" + e.Name, e.Path));
+        var moved = entries.Where(e => e.Kind == EntryKind.File && e.Path.StartsWith("/m/", StringComparison.Ordinal)).ToList();
+        Assert.Equal(Enumerable.Range(0, files).Select(i => $"f{i}.bin").Order(), moved.Select(e => e.Name).Order());
+        var seven = moved.Single(e => e.Name == "f7.bin").Path;
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData("f7"u8)), (await meta.NamesAsync(n => n.StatAsync(seven, Ct))).Sha256);
     }
 
     private static async Task<Files.CommittedFile?> Attempt(MetadataHarness meta, string path, ConflictPolicy policy, int i)
