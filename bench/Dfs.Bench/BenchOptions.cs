@@ -12,6 +12,12 @@ public sealed record BenchOptions
     public long ChunkSize { get; init; } = 8L << 20;
     public int ListEntries { get; init; } = 100_000;
     public TimeSpan SmallObjectDuration { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// 4 KiB PUTs, then GETs, at 16 clients before anything is measured: the services' JIT compiles hot methods
+    /// again, optimized, only after they ran a while (tiered compilation); nginx has no such warm-up.
+    /// </summary>
+    public TimeSpan SmallObjectWarmUp { get; init; } = TimeSpan.FromSeconds(15);
     public int[] Concurrencies { get; init; } = [1, 16, 64];
     public Uri? Gateway { get; init; }
 
@@ -40,6 +46,7 @@ public sealed record BenchOptions
         ListEntries = Math.Min(o.ListEntries, 50),
         ListWriters = Math.Min(o.ListWriters, 4),
         SmallObjectDuration = TimeSpan.FromMilliseconds(250),
+        SmallObjectWarmUp = TimeSpan.FromMilliseconds(250),
         Concurrencies = [1, 4],
     };
 }

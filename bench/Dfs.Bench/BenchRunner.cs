@@ -81,6 +81,7 @@ public static class BenchRunner
             context = new BenchContext(options, report, dfs, nginx, nginxHttp);
 
             await new LargeFileWorkload(context).WarmUpAsync(ct);
+            await new SmallObjectWorkload(context).WarmUpAsync(ct);
             for (var run = 1; run <= options.Runs; run++)
             {
                 BenchContext.Log($"== run {run} of {options.Runs}");

@@ -27,7 +27,9 @@ public static class ServiceDefaultsExtensions
         builder.ConfigureOpenTelemetry();
         builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag]);
         builder.Services.AddProblemDetails();
-        builder.Services.ConfigureHttpClientDefaults(http => http.ConfigurePrimaryHttpMessageHandler(CreateDefaultHandler));
+        // No per-request log lines and scopes from IHttpClientFactory: chunk and heartbeat traffic would log four lines a
+        // request at Information; failures are logged where they are handled, with what they mean.
+        builder.Services.ConfigureHttpClientDefaults(http => http.RemoveAllLoggers().ConfigurePrimaryHttpMessageHandler(CreateDefaultHandler));
         builder.Services.AddHostedService<ParentProcessWatchdog>();
         return builder;
     }

@@ -30,8 +30,30 @@ public sealed class NamespaceService(MetadataDbContext db, NodeRegistry nodes, T
     internal MetadataDbContext Db => db;
     internal DateTime Now => clock.GetUtcNow().UtcDateTime;
 
-    public Task<EntryRecord?> FindAsync(string path, CancellationToken ct) =>
-        db.Entries.FirstOrDefaultAsync(e => e.Path == path, ct);
+    // The read path's queries, compiled once: EF otherwise re-walks each LINQ tree on every request to find its
+    // parameters and its cached plan, which cost more gateway CPU than the database's answer (docs/benchmarks.md).
+    private static readonly Func<MetadataDbContext, string, CancellationToken, Task<EntryRecord?>> FindQuery =
+        EF.CompileAsyncQuery((MetadataDbContext db, string path, CancellationToken ct) =>
+            db.Entries.FirstOrDefault(e => e.Path == path));
+
+    private static readonly Func<MetadataDbContext, string, CancellationToken, Task<EntryWithVersion?>> FindWithVersionQuery =
+        EF.CompileAsyncQuery((MetadataDbContext db, string path, CancellationToken ct) =>
+            (from e in db.Entries
+             where e.Path == path
+             join v in db.Versions on e.CurrentVersionId equals v.Id into vs
+             from v in vs.DefaultIfEmpty()
+             select new EntryWithVersion(e, v)).FirstOrDefault());
+
+    private static readonly Func<MetadataDbContext, Guid, IAsyncEnumerable<LayoutRow>> LayoutQuery =
+        EF.CompileAsyncQuery((MetadataDbContext db, Guid versionId) =>
+            from c in db.VersionChunks
+            where c.VersionId == versionId
+            join r in db.Replicas on c.ChunkId equals r.ChunkId into rs
+            from r in rs.DefaultIfEmpty()
+            orderby c.Index, r.CreatedAt
+            select new LayoutRow(c.Index, c.ChunkId, c.Offset, c.Size, (Guid?)r.NodeId));
+
+    public Task<EntryRecord?> FindAsync(string path, CancellationToken ct) => FindQuery(db, path, ct);
 
     public async Task<EntryInfo> StatEntryAsync(string path, CancellationToken ct)
     {
@@ -65,31 +87,22 @@ public sealed class NamespaceService(MetadataDbContext db, NodeRegistry nodes, T
     }
 
     /// <summary>An entry and its current version (null for a directory) in one round trip: the read path's lookup.</summary>
-    public async Task<(EntryRecord Entry, FileVersionRecord? Version)?> FindWithVersionAsync(string path, CancellationToken ct)
-    {
-        var row = await (from e in db.Entries
-                         where e.Path == path
-                         join v in db.Versions on e.CurrentVersionId equals v.Id into vs
-                         from v in vs.DefaultIfEmpty()
-                         select new { e, v }).FirstOrDefaultAsync(ct);
-        return row is null ? null : (row.e, row.v);
-    }
+    public async Task<(EntryRecord Entry, FileVersionRecord? Version)?> FindWithVersionAsync(string path, CancellationToken ct) =>
+        await FindWithVersionQuery(db, path, ct) is { } row ? (row.Entry, row.Version) : null;
 
     /// <summary>A version's chunks in order, with the nodes that hold each one (oldest copy first), in one query.</summary>
     public async Task<IReadOnlyList<ChunkLayout>> LoadLayoutAsync(Guid versionId, CancellationToken ct)
     {
-        var rows = await (from c in db.VersionChunks
-                          where c.VersionId == versionId
-                          join r in db.Replicas on c.ChunkId equals r.ChunkId into rs
-                          from r in rs.DefaultIfEmpty()
-                          orderby c.Index, r.CreatedAt
-                          select new { c.Index, c.ChunkId, c.Offset, c.Size, NodeId = (Guid?)r.NodeId }).ToListAsync(ct);
         var layout = new List<ChunkLayout>();
-        foreach (var chunk in rows.GroupBy(r => r.Index))
+        List<Guid>? holders = null;
+        await foreach (var row in LayoutQuery(db, versionId).WithCancellation(ct))
         {
-            var first = chunk.First();
-            layout.Add(new ChunkLayout(first.Index, first.ChunkId, first.Offset, first.Size,
-                chunk.Where(r => r.NodeId is not null).Select(r => r.NodeId!.Value).ToList()));
+            if (layout.Count == 0 || layout[^1].Index != row.Index)
+            {
+                holders = [];
+                layout.Add(new ChunkLayout(row.Index, row.ChunkId, row.Offset, row.Size, holders));
+            }
+            if (row.NodeId is { } node) holders!.Add(node);
         }
         return layout;
     }
@@ -338,6 +351,10 @@ public sealed class NamespaceService(MetadataDbContext db, NodeRegistry nodes, T
         }
     }
 }
+
+public sealed record EntryWithVersion(EntryRecord Entry, FileVersionRecord? Version);
+
+public sealed record LayoutRow(int Index, string ChunkId, long Offset, long Size, Guid? NodeId);
 
 public sealed record DeletedFile(Guid FileId, string Path, IReadOnlyList<string> ChunkIds);
 
