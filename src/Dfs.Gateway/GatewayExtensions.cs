@@ -50,7 +50,7 @@ public static class GatewayExtensions
         builder.Services.AddHttpClient<IStorageNodeClient, StorageNodeClient>(c => c.Timeout = Timeout.InfiniteTimeSpan);
 
         builder.Services.AddDfsProblems();
-        builder.Services.AddOpenApi();
+        builder.Services.AddOpenApi(o => o.AddDocumentTransformer<Auth.SecuritySchemesTransformer>());
         return builder;
     }
 

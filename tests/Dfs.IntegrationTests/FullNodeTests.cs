@@ -59,9 +59,10 @@ public sealed class FullNodeTests : IDisposable
                 Assert.True(await nodeClient.PutChunkAsync(nodes[i], fillers[^1], filler, Ct));
             }
 
-        // A file whose first chunk fits no node: 507 "Storage unavailable", whether the nodes refused the chunk or
-        // the gateway already knew that none had room.
-        var big = TestData.Random(100_000, 150);
+        // A file of one chunk that fits no node: 507 "Storage unavailable", whether the nodes refused the chunk or
+        // the gateway already knew that none had room. (One chunk: of a longer file, a later chunk that fits may be
+        // stored while the first is refused, and is then garbage for collection to sweep.)
+        var big = TestData.Random(ChunkSize, 150);
         var refused = await PutAsync(http, "/full/big.bin", big);
         TestContext.Current.TestOutputHelper?.WriteLine($"first refusal: {refused.Detail}");
         if (refused.Detail!.StartsWith("Could not store", StringComparison.Ordinal))

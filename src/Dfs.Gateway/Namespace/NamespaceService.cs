@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using Microsoft.EntityFrameworkCore.Metadata;
 using System.Data;
 using System.Text;
 using Dfs.Contracts.Api;
@@ -30,30 +32,14 @@ public sealed class NamespaceService(MetadataDbContext db, NodeRegistry nodes, T
     internal MetadataDbContext Db => db;
     internal DateTime Now => clock.GetUtcNow().UtcDateTime;
 
-    // The read path's queries, compiled once: EF otherwise re-walks each LINQ tree on every request to find its
-    // parameters and its cached plan, which cost more gateway CPU than the database's answer (docs/benchmarks.md).
-    private static readonly Func<MetadataDbContext, string, CancellationToken, Task<EntryRecord?>> FindQuery =
-        EF.CompileAsyncQuery((MetadataDbContext db, string path, CancellationToken ct) =>
-            db.Entries.FirstOrDefault(e => e.Path == path));
+    // The read path's queries, compiled once per model (one per database provider): EF otherwise re-walks each LINQ
+    // tree on every request to find its parameters and its cached plan, which cost more gateway CPU than the
+    // database's answer (docs/benchmarks.md).
+    private static readonly ConditionalWeakTable<IModel, CompiledReads> Compiled = new();
 
-    private static readonly Func<MetadataDbContext, string, CancellationToken, Task<EntryWithVersion?>> FindWithVersionQuery =
-        EF.CompileAsyncQuery((MetadataDbContext db, string path, CancellationToken ct) =>
-            (from e in db.Entries
-             where e.Path == path
-             join v in db.Versions on e.CurrentVersionId equals v.Id into vs
-             from v in vs.DefaultIfEmpty()
-             select new EntryWithVersion(e, v)).FirstOrDefault());
+    private CompiledReads Reads => Compiled.GetValue(db.Model, static _ => new CompiledReads());
 
-    private static readonly Func<MetadataDbContext, Guid, IAsyncEnumerable<LayoutRow>> LayoutQuery =
-        EF.CompileAsyncQuery((MetadataDbContext db, Guid versionId) =>
-            from c in db.VersionChunks
-            where c.VersionId == versionId
-            join r in db.Replicas on c.ChunkId equals r.ChunkId into rs
-            from r in rs.DefaultIfEmpty()
-            orderby c.Index, r.CreatedAt
-            select new LayoutRow(c.Index, c.ChunkId, c.Offset, c.Size, (Guid?)r.NodeId));
-
-    public Task<EntryRecord?> FindAsync(string path, CancellationToken ct) => FindQuery(db, path, ct);
+    public Task<EntryRecord?> FindAsync(string path, CancellationToken ct) => Reads.Find(db, path, ct);
 
     public async Task<EntryInfo> StatEntryAsync(string path, CancellationToken ct)
     {
@@ -88,14 +74,14 @@ public sealed class NamespaceService(MetadataDbContext db, NodeRegistry nodes, T
 
     /// <summary>An entry and its current version (null for a directory) in one round trip: the read path's lookup.</summary>
     public async Task<(EntryRecord Entry, FileVersionRecord? Version)?> FindWithVersionAsync(string path, CancellationToken ct) =>
-        await FindWithVersionQuery(db, path, ct) is { } row ? (row.Entry, row.Version) : null;
+        await Reads.FindWithVersion(db, path, ct) is { } row ? (row.Entry, row.Version) : null;
 
     /// <summary>A version's chunks in order, with the nodes that hold each one (oldest copy first), in one query.</summary>
     public async Task<IReadOnlyList<ChunkLayout>> LoadLayoutAsync(Guid versionId, CancellationToken ct)
     {
         var layout = new List<ChunkLayout>();
         List<Guid>? holders = null;
-        await foreach (var row in LayoutQuery(db, versionId).WithCancellation(ct))
+        await foreach (var row in Reads.Layout(db, versionId).WithCancellation(ct))
         {
             if (layout.Count == 0 || layout[^1].Index != row.Index)
             {
@@ -350,6 +336,31 @@ public sealed class NamespaceService(MetadataDbContext db, NodeRegistry nodes, T
             throw DfsProblemException.BadRequest("Invalid cursor", "The cursor is not one this gateway returned.");
         }
     }
+}
+
+/// <summary>The compiled read queries of <see cref="NamespaceService"/>; a compiled query serves one model only.</summary>
+internal sealed class CompiledReads
+{
+    public readonly Func<MetadataDbContext, string, CancellationToken, Task<EntryRecord?>> Find =
+        EF.CompileAsyncQuery((MetadataDbContext db, string path, CancellationToken ct) =>
+            db.Entries.FirstOrDefault(e => e.Path == path));
+
+    public readonly Func<MetadataDbContext, string, CancellationToken, Task<EntryWithVersion?>> FindWithVersion =
+        EF.CompileAsyncQuery((MetadataDbContext db, string path, CancellationToken ct) =>
+            (from e in db.Entries
+             where e.Path == path
+             join v in db.Versions on e.CurrentVersionId equals v.Id into vs
+             from v in vs.DefaultIfEmpty()
+             select new EntryWithVersion(e, v)).FirstOrDefault());
+
+    public readonly Func<MetadataDbContext, Guid, IAsyncEnumerable<LayoutRow>> Layout =
+        EF.CompileAsyncQuery((MetadataDbContext db, Guid versionId) =>
+            from c in db.VersionChunks
+            where c.VersionId == versionId
+            join r in db.Replicas on c.ChunkId equals r.ChunkId into rs
+            from r in rs.DefaultIfEmpty()
+            orderby c.Index, r.CreatedAt
+            select new LayoutRow(c.Index, c.ChunkId, c.Offset, c.Size, (Guid?)r.NodeId));
 }
 
 public sealed record EntryWithVersion(EntryRecord Entry, FileVersionRecord? Version);

@@ -89,6 +89,15 @@ public sealed class AuthenticationTests
         Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/health", Ct)).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/alive", Ct)).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/openapi/v1.json", Ct)).StatusCode);
+        // The document says how to authenticate: both schemes, required by every operation unless it says otherwise.
+        using (var openApi = System.Text.Json.JsonDocument.Parse(await anonymous.GetStringAsync("/openapi/v1.json", Ct)))
+        {
+            var schemes = openApi.RootElement.GetProperty("components").GetProperty("securitySchemes");
+            Assert.Equal("bearer", schemes.GetProperty("Bearer").GetProperty("scheme").GetString());
+            Assert.Equal("basic", schemes.GetProperty("Basic").GetProperty("scheme").GetString());
+            Assert.Equal(["Bearer", "Basic"], openApi.RootElement.GetProperty("security").EnumerateArray()
+                .Select(r => Assert.Single(r.EnumerateObject()).Name));
+        }
         Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/swagger/index.html", Ct)).StatusCode);
         // And the right credentials pass.
         Assert.Equal("alice", (await new GatewayClient(factory.CreateClient(GatewayCredentials.Bearer(alice.Token))).WhoAmIAsync(Ct)).Name);
