@@ -16,6 +16,9 @@ public sealed class DfsTarget : IAsyncDisposable
     public const int Nodes = 4;
     public const int ReplicationFactor = 3;
     /// <summary>Faster than the product's defaults (2 s, 15 s) so a node loss is noticed within the benchmark's patience; shorter still in short mode.</summary>
+    /// <summary>The gateway's per-user rate limit during the benchmark (requests a second, also the burst).</summary>
+    public const int RateLimit = 1_000_000;
+
     public static int HeartbeatIntervalMs(BenchOptions o) => o.Short ? 250 : 500;
 
     public static int NodeDeadAfterMs(BenchOptions o) => o.Short ? 1500 : 3000;
@@ -76,6 +79,10 @@ public sealed class DfsTarget : IAsyncDisposable
                 o.ResourceEnvironment[name] = new Dictionary<string, string>(options.ServiceEnvironment);
             o.ResourceEnvironment[ResourceNames.Gateway]["Dfs__Gateway__Auth__AdminUser"] = AdminUser;
             o.ResourceEnvironment[ResourceNames.Gateway]["Dfs__Gateway__Auth__AdminPassword"] = adminPassword;
+            // The benchmark is one user, and the per-user limit (500 requests a second by default) would measure the
+            // limiter, not the gateway: 429s at 64 clients. nginx runs without one.
+            o.ResourceEnvironment[ResourceNames.Gateway]["Dfs__Gateway__RateLimit__PermitsPerSecond"] = RateLimit.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            o.ResourceEnvironment[ResourceNames.Gateway]["Dfs__Gateway__RateLimit__Burst"] = RateLimit.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }, loggerFactory).Build();
         try
         {
@@ -92,7 +99,7 @@ public sealed class DfsTarget : IAsyncDisposable
         {
             Description = $"local profile started by the benchmark: PostgreSQL, RabbitMQ, gateway, {Nodes} storage nodes, Replicator; " +
                           $"replication factor {ReplicationFactor}, chunk size {Sizes.Format(options.ChunkSize)}, heartbeat {HeartbeatIntervalMs(options)} ms, " +
-                          $"node dead after {NodeDeadAfterMs(options)} ms; services built in {ServiceProjects.BuiltConfiguration}" +
+                          $"node dead after {NodeDeadAfterMs(options)} ms, rate limit {RateLimit:N0} requests/s; services built in {ServiceProjects.BuiltConfiguration}" +
                           (options.ServiceEnvironment.Count == 0 ? "" : "; EXPERIMENT, services run with " + string.Join(" ", options.ServiceEnvironment.Select(e => $"{e.Key}={e.Value}"))),
         };
         try
