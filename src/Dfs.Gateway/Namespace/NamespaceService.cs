@@ -21,8 +21,9 @@ namespace Dfs.Gateway.Namespace;
 /// folder all probe the same index pages for names that do not exist yet, and serializable snapshot isolation
 /// aborted most of them (6.8 rollbacks per 4 KiB PUT at 16 clients, docs/benchmarks.md). The locks keep the same
 /// guarantees: whatever adds or replaces an entry holds its parent directory FOR SHARE until it commits, and move
-/// and delete take the whole subtree FOR UPDATE first, then read and write it in later statements, which at READ
-/// COMMITTED see every child committed while they waited. Names stay unique through the unique indexes (a
+/// and delete take the whole subtree FOR UPDATE first (repeating until no new row appears, see
+/// <see cref="LockSubtreeAsync"/>), then read and write it in later statements, which at READ COMMITTED see every
+/// child committed while they waited. Names stay unique through the unique indexes (a
 /// violation is retried and then answered by the conflict policy). SQLite runs one writer at a time anyway.
 /// </remarks>
 public sealed class NamespaceService(MetadataDbContext db, NodeRegistry nodes, TimeProvider clock)
@@ -267,12 +268,25 @@ public sealed class NamespaceService(MetadataDbContext db, NodeRegistry nodes, T
     }
 
     /// <summary>Locks <paramref name="path"/> and everything below it FOR UPDATE (PostgreSQL; SQLite has one writer).</summary>
+    /// <remarks>
+    /// One statement is not enough: it locks the rows of the snapshot it took before waiting, and a writer it waited
+    /// for may have committed a new folder that a second writer entered (FOR SHARE) before the move reached it; that
+    /// second writer's child would then escape the move's later UPDATE. So the lock is taken again, each time with a
+    /// fresh snapshot, until it finds no row it had not locked: rows already locked cannot leave, so an unchanged
+    /// count means an unchanged set, and every writer inside it has committed or now waits for this transaction.
+    /// </remarks>
     internal async Task LockSubtreeAsync(string path, CancellationToken ct)
     {
         if (!db.Database.IsNpgsql()) return;
         var prefix = path + "/";
-        await db.Database.ExecuteSqlAsync(
-            $"SELECT 1 FROM entries WHERE \"Path\" = {path} OR left(\"Path\", {prefix.Length}) = {prefix} FOR UPDATE", ct);
+        for (var locked = -1; ;)
+        {
+            var count = await db.Database.SqlQuery<int>(
+                $"SELECT count(*)::int AS \"Value\" FROM (SELECT 1 FROM entries WHERE \"Path\" = {path} OR left(\"Path\", {prefix.Length}) = {prefix} FOR UPDATE) AS subtree")
+                .SingleAsync(ct);
+            if (count == locked) return;
+            locked = count;
+        }
     }
 
     /// <summary>

@@ -1,4 +1,7 @@
+using System.Data;
+using Dfs.Gateway.Namespace;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using System.Security.Cryptography;
 using System.Text;
 using Dfs.Contracts.Api;
@@ -189,14 +192,70 @@ public sealed class NamespaceTests
         await Task.WhenAll(commits);
         await Task.WhenAll(moves, deletes);
 
-        var entries = await meta.NamesAsync(n => n.Db.Entries.ToListAsync(Ct));
-        var byId = entries.ToDictionary(e => e.Id);
-        Assert.All(entries, e => Assert.Equal(
-            (e.ParentId is { } parent ? Assert.Contains(parent, (IReadOnlyDictionary<Guid, Data.EntryRecord>)byId).Path : "") + "/" + e.Name, e.Path));
+        var entries = await AssertConsistentTree(meta);
         var moved = entries.Where(e => e.Kind == EntryKind.File && e.Path.StartsWith("/m/", StringComparison.Ordinal)).ToList();
         Assert.Equal(Enumerable.Range(0, files).Select(i => $"f{i}.bin").Order(), moved.Select(e => e.Name).Order());
         var seven = moved.Single(e => e.Name == "f7.bin").Path;
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData("f7"u8)), (await meta.NamesAsync(n => n.StatAsync(seven, Ct))).Sha256);
+    }
+
+    [Fact]
+    public async Task A_move_takes_in_writers_that_entered_folders_created_while_it_waited()
+    {
+        await using var meta = await MetadataDatabases.CreateAsync(MetadataDatabases.Postgres);
+        await meta.NamesAsync(n => n.MkdirAsync("/w/a", parents: true, Ct));
+        await meta.NamesAsync(n => n.MkdirAsync("/w/gate", parents: false, Ct));
+        var folderCreated = new TaskCompletionSource();
+        var release = new TaskCompletionSource();
+
+        // Writer one creates /w/a/b (so holds /w/a FOR SHARE) and the gate, and commits only when told to.
+        var first = meta.InScopeAsync(async sp =>
+        {
+            var names = sp.GetRequiredService<NamespaceService>();
+            await using var tx = await names.Db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, Ct);
+            await names.FindLockedAsync("/w/gate", forUpdate: true, Ct);
+            await names.EnsureDirectoryAsync("/w/a/b", Ct);
+            folderCreated.SetResult();
+            await release.Task;
+            await tx.CommitAsync(Ct);
+            return 0;
+        });
+        await folderCreated.Task;
+
+        // Writer two waits on the gate, so it enters /w/a/b the moment writer one commits, racing the move, as a
+        // commit that found the new folder would.
+        var second = meta.InScopeAsync(async sp =>
+        {
+            var names = sp.GetRequiredService<NamespaceService>();
+            await using var tx = await names.Db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, Ct);
+            await names.FindLockedAsync("/w/gate", forUpdate: true, Ct);
+            // Null when the move locked the folder first and has taken it to /w/z: a commit would then recreate it.
+            if (await names.FindLockedAsync("/w/a/b", forUpdate: false, Ct) is not { } folder) return false;
+            names.Db.Entries.Add(names.NewEntry(folder, "/w/a/b/late", EntryKind.Directory));
+            await names.Db.SaveChangesAsync(Ct);
+            await Task.Delay(300, Ct);
+            await tx.CommitAsync(Ct);
+            return true;
+        });
+        var move = meta.NamesAsync(n => n.MoveAsync("/w/a", "/w/z", Ct));
+        await Task.Delay(300, Ct);
+        Assert.False(move.IsCompleted, "The move must wait for the writer inside the folder it moves.");
+        release.SetResult();
+        await Task.WhenAll(first, second, move);
+
+        var entries = await AssertConsistentTree(meta);
+        Assert.Contains(entries, e => e.Path == "/w/z/b");
+        Assert.Equal(await second, entries.Any(e => e.Path == "/w/z/b/late"));
+    }
+
+    /// <summary>Every entry's path is its parent's path and its name: nothing was left behind by a move or a delete.</summary>
+    private static async Task<List<Data.EntryRecord>> AssertConsistentTree(MetadataHarness meta)
+    {
+        var entries = await meta.NamesAsync(n => n.Db.Entries.ToListAsync(Ct));
+        var byId = entries.ToDictionary(e => e.Id);
+        Assert.All(entries, e => Assert.Equal(
+            (e.ParentId is { } parent ? Assert.Contains(parent, (IReadOnlyDictionary<Guid, Data.EntryRecord>)byId).Path : "") + "/" + e.Name, e.Path));
+        return entries;
     }
 
     private static async Task<Files.CommittedFile?> Attempt(MetadataHarness meta, string path, ConflictPolicy policy, int i)
