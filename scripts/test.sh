@@ -8,19 +8,27 @@ configuration=${CONFIGURATION:-Release}
 results="$root/artifacts/test-results"
 mkdir -p "$results"
 
-need_packages=()
-ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need_packages+=(postgresql)
-command -v rabbitmq-server >/dev/null 2>&1 || need_packages+=(rabbitmq-server)
-# The dashboard's browser test drives Debian's chromium; the benchmark's baselines use nginx.
-[ -x /usr/bin/chromium ] || need_packages+=(chromium)
-[ -x /usr/sbin/nginx ] || need_packages+=(nginx)
+# What the suite needs from Debian: the servers the local profile runs, the browser the dashboard's test
+# drives, and the nginx the benchmark compares with. Prints the packages still missing.
+missing_packages() {
+  ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || echo postgresql
+  command -v rabbitmq-server >/dev/null 2>&1 || [ -x /usr/sbin/rabbitmq-server ] || echo rabbitmq-server
+  [ -x /usr/bin/chromium ] || echo chromium
+  [ -x /usr/sbin/nginx ] || echo nginx
+}
+mapfile -t need_packages < <(missing_packages)
 if [ ${#need_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
     echo "Installing ${need_packages[*]} from Debian's packages…"
     export DEBIAN_FRONTEND=noninteractive
     # The packages try to start system services and are refused without an init system: expected.
     (apt-get update -qq && apt-get install -y -qq "${need_packages[@]}") >"$root/artifacts/apt.log" 2>&1 || true
-    ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || { echo "PostgreSQL could not be installed; see artifacts/apt.log"; echo "0 passed, 1 failed"; exit 1; }
+    mapfile -t still_missing < <(missing_packages)
+    if [ ${#still_missing[@]} -gt 0 ]; then
+      echo "Could not install ${still_missing[*]}; see artifacts/apt.log"
+      echo "0 passed, 1 failed"
+      exit 1
+    fi
   else
     echo "Missing: ${need_packages[*]}. Install them with: sudo apt-get install -y ${need_packages[*]}"
     echo "0 passed, 1 failed"
