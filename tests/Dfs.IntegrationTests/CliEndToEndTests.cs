@@ -15,26 +15,6 @@ public sealed class CliEndToEndTests(ClusterFixture cluster) : IDisposable
     public void Dispose() => _local.Delete(recursive: true);
 
     [Fact]
-    public async Task Put_then_get_of_a_200_MiB_random_file_round_trips_with_identical_sha256()
-    {
-        var source = Path.Combine(_local.FullName, "random-200mib.bin");
-        await using (var file = File.Create(source))
-            await new TestData.RandomStream(200L * 1024 * 1024, 200).CopyToAsync(file, Ct);
-        var expected = await Sha256FileAsync(source);
-
-        var put = await RunAsync("put", source, "/cli/random-200mib.bin", "--json");
-        Assert.Equal(0, put.ExitCode);
-        var result = JsonSerializer.Deserialize<PutFileResult>(put.Stdout, DfsJson.Options)!;
-        Assert.Equal(expected, result.Sha256);
-
-        var target = Path.Combine(_local.FullName, "back.bin");
-        var get = await RunAsync("get", "/cli/random-200mib.bin", target);
-        Assert.Equal(0, get.ExitCode);
-        Assert.Equal(expected, await Sha256FileAsync(target));
-        Assert.Equal(["back.bin", "random-200mib.bin"], Directory.GetFiles(_local.FullName).Select(Path.GetFileName).Order());
-    }
-
-    [Fact]
     public async Task Namespace_commands_work_end_to_end()
     {
         var local = Path.Combine(_local.FullName, "note.txt");
