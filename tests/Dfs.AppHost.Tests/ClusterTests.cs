@@ -119,6 +119,11 @@ public sealed class ClusterTests
         // epmd daemonizes: not a descendant, but it carries the broker's node name.
         var broker = app.Resources.OfType<RabbitMqResource>().SingleOrDefault();
         if (broker is not null) everything.AddRange(broker.FindProcesses());
+        // Loopback only: every port any of them listens on (PostgreSQL, AMQP, Erlang distribution, epmd, the services).
+        var listening = everything.Distinct().SelectMany(p => Procs.ListeningOn(p).Select(a => $"{ProcessTable.Name(p)} {a}")).ToList();
+        Assert.Contains(listening, l => l.EndsWith($":{app.GetEndpoint("gateway").Port}", StringComparison.Ordinal));
+        Assert.All(listening, l => Assert.Matches(@" (127\.0\.0\.1|\[::1\]|\[127\.0\.0\.1\]):\d+$", l));
+        if (broker is not null) Assert.Contains(listening, l => l.StartsWith("epmd ", StringComparison.Ordinal));
         var stateDir = app.StateDirectory;
         await app.DisposeAsync();
         await Procs.AssertAllGoneAsync(everything);

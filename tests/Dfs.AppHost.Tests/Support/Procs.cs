@@ -46,6 +46,43 @@ public static class Procs
         return found;
     }
 
+    /// <summary>
+    /// The TCP addresses <paramref name="pid"/> listens on, from its socket descriptors matched against
+    /// /proc/net/tcp and tcp6 (state 0A is LISTEN), e.g. "127.0.0.1:5432" or "[::]:4369".
+    /// </summary>
+    public static IReadOnlyList<string> ListeningOn(int pid)
+    {
+        var inodes = new HashSet<string>(StringComparer.Ordinal);
+        try
+        {
+            foreach (var fd in Directory.EnumerateFileSystemEntries($"/proc/{pid}/fd"))
+                if (new FileInfo(fd).LinkTarget is { } target && target.StartsWith("socket:[", StringComparison.Ordinal))
+                    inodes.Add(target[8..^1]);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        var listening = new List<string>();
+        foreach (var table in new[] { "/proc/net/tcp", "/proc/net/tcp6" })
+        {
+            foreach (var line in File.ReadLines(table).Skip(1))
+            {
+                var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                if (f[3] != "0A" || !inodes.Contains(f[9])) continue;
+                var (address, port) = (f[1][..f[1].IndexOf(':')], int.Parse(f[1][(f[1].IndexOf(':') + 1)..], NumberStyles.HexNumber));
+                listening.Add($"{ProcAddress(address)}:{port}");
+            }
+        }
+        return listening;
+    }
+
+    /// <summary>An address as /proc/net writes it: hex, each 32-bit word in host (little-endian) order.</summary>
+    private static string ProcAddress(string hex)
+    {
+        var bytes = Convert.FromHexString(hex);
+        for (var i = 0; i < bytes.Length; i += 4) Array.Reverse(bytes, i, 4);
+        var ip = new System.Net.IPAddress(bytes);
+        return ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{(ip.IsIPv4MappedToIPv6 ? ip.MapToIPv4() : ip)}]" : ip.ToString();
+    }
+
     /// <summary>The user owning a file, or a process when given /proc/PID.</summary>
     public static string Owner(string path)
     {
