@@ -4,10 +4,11 @@ namespace Dfs.Gateway.Http;
 
 /// <summary>
 /// Refuses '.' and '..' segments in the request target of /api requests, literal or percent-encoded. Kestrel
-/// decodes %2E and collapses dot segments before routing, so "PUT /api/files/a/%2E%2E/b" would reach the files
-/// endpoint as /api/files/b (and "/x/%2E%2E/api/files/b" too, past the raw-target check in
-/// <see cref="PathBinding"/>): the client named one path and another would be written. Only the raw target
-/// still shows what was sent, so it is checked here, before any endpoint runs.
+/// decodes %2E and collapses dot segments before routing, so the endpoint a request reaches is not the one its
+/// target names. <see cref="PathBinding"/> sees the raw target of a path that stays under its route, but not
+/// "/x/%2E%2E/api/files/b" (which reaches PUT /api/files as /b) nor "/api/x/%2E%2E/move" (another endpoint) nor
+/// one that collapses out of /api. Only the raw target still shows what was sent, so it is checked here, for
+/// every /api request, before any endpoint runs.
 /// </summary>
 internal static class DotSegmentGuard
 {
