@@ -65,6 +65,7 @@ public static class GatewayExtensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseDotSegmentRefusal();
         app.UseClusterSignatures(context => context.Request.Path.StartsWithSegments("/internal"));
         // Who is calling first, so the rate limiter's bucket is per user name when there is one; the limiter
         // before authorization, so wrong passwords are throttled too instead of answered 401 at full speed.

@@ -20,6 +20,7 @@ public sealed class GatewayMetrics
     private readonly Counter<long> _eventsDropped;
     private readonly Counter<long> _chunksCollected;
     private long _underReplicated;
+    private long _backlog;
     private long _unreadable;
 
     public GatewayMetrics(IMeterFactory meters)
@@ -35,7 +36,10 @@ public sealed class GatewayMetrics
         _eventsPublished = meter.CreateCounter<long>("dfs.gateway.events.published");
         _eventsDropped = meter.CreateCounter<long>("dfs.gateway.events.dropped");
         _chunksCollected = meter.CreateCounter<long>("dfs.gateway.gc.chunks_collected");
+        // Below their factor, whatever the node count: a factor above the live nodes shows here and stays until nodes join.
         meter.CreateObservableGauge("dfs.gateway.chunks.under_replicated", () => Interlocked.Read(ref _underReplicated));
+        // What the Replicator can repair now; this one should drain to zero.
+        meter.CreateObservableGauge("dfs.gateway.chunks.replication_backlog", () => Interlocked.Read(ref _backlog));
         meter.CreateObservableGauge("dfs.gateway.chunks.unreadable", () => Interlocked.Read(ref _unreadable));
     }
 
@@ -49,9 +53,10 @@ public sealed class GatewayMetrics
     public void EventDropped() => _eventsDropped.Add(1);
     public void ChunkCollected() => _chunksCollected.Add(1);
 
-    public void ReplicationMeasured(long underReplicated, long unreadable)
+    public void ReplicationMeasured(long underReplicated, long backlog, long unreadable)
     {
         Interlocked.Exchange(ref _underReplicated, underReplicated);
+        Interlocked.Exchange(ref _backlog, backlog);
         Interlocked.Exchange(ref _unreadable, unreadable);
     }
 }

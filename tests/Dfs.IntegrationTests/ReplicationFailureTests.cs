@@ -47,6 +47,7 @@ public sealed class ReplicationFailureTests
             await Task.Delay(300, Ct);
         }
         Assert.True(status.UnderReplicatedChunks >= 1);
+        Assert.True(status.RepairableChunks >= 1, "a chunk on one node that could be on two is backlog");
 
         // A node with room joins: the reconciler repairs onto it.
         var joined = await app.AddStorageNodeAsync(Ct);
@@ -54,5 +55,6 @@ public sealed class ReplicationFailureTests
         Assert.Contains(stat.Chunks.Single().Replicas, r => r.NodeName == joined);
         status = await http.GetFromJsonAsync<ReplicationStatus>(ApiRoutes.Replication, Ct);
         Assert.Equal(0, status!.UnderReplicatedChunks);
+        Assert.Equal(0, status.RepairableChunks);
     }
 }

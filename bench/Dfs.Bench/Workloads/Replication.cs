@@ -31,16 +31,16 @@ public static class Replication
     public static int LiveCopies(ChunkInfo chunk, string? excluded) =>
         chunk.Replicas.Where(r => r.NodeState == NodeStates.Live && r.NodeName != excluded).Select(r => r.NodeId).Distinct().Count();
 
-    /// <summary>Polls until no chunk in the cluster is below its replication factor (the Replicator's backlog is done); returns the seconds waited.</summary>
+    /// <summary>Polls until the Replicator's backlog is empty (no chunk it can repair is below its factor); returns the seconds waited.</summary>
     public static async Task<double> WaitForNoBacklogAsync(GatewayClient dfs, TimeSpan timeout, CancellationToken ct)
     {
         var started = Stopwatch.GetTimestamp();
         while (true)
         {
             var status = await dfs.Http.GetFromJsonAsync<ReplicationStatus>(ApiRoutes.Replication, DfsJson.Options, ct);
-            if (status is { UnderReplicatedChunks: 0 }) return Stopwatch.GetElapsedTime(started).TotalSeconds;
+            if (status is { RepairableChunks: 0 }) return Stopwatch.GetElapsedTime(started).TotalSeconds;
             if (Stopwatch.GetElapsedTime(started) > timeout)
-                throw new TimeoutException($"{status?.UnderReplicatedChunks} chunks still under-replicated after {timeout.TotalSeconds:F0} s.");
+                throw new TimeoutException($"{status?.RepairableChunks} chunks still in the replication backlog after {timeout.TotalSeconds:F0} s.");
             await Task.Delay(Poll * 2, ct);
         }
     }

@@ -95,7 +95,8 @@ internal static class ClusterPages
         else
         {
             html.Append("<div class=\"cards\" id=\"replication\">");
-            Card(html, "under-replicated", "Under-replicated chunks (backlog)", Html.Count(replication.UnderReplicatedChunks), bad: replication.UnderReplicatedChunks > 0);
+            Card(html, "under-replicated", "Under-replicated chunks", Html.Count(replication.UnderReplicatedChunks), bad: replication.UnderReplicatedChunks > 0);
+            Card(html, "backlog", "Replication backlog", Html.Count(replication.RepairableChunks), bad: replication.RepairableChunks > 0);
             Card(html, "unreadable", "Unreadable chunks", Html.Count(replication.UnreadableChunks), bad: replication.UnreadableChunks > 0);
             Card(html, "target", "Default copies", Html.Count(replication.DefaultReplicationFactor));
             html.Append("</div>");

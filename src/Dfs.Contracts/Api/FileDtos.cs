@@ -97,9 +97,15 @@ public sealed record ClusterSummary(
 /// <summary>RFC 9457 problem details as clients read them.</summary>
 public sealed record ApiProblem(string? Type, string? Title, int? Status, string? Detail, string? Instance);
 
-/// <summary>GET /api/cluster/replication: how far the cluster is from its replication targets.</summary>
+/// <summary>
+/// GET /api/cluster/replication: how far the cluster is from its replication targets.
+/// <see cref="UnderReplicatedChunks"/> counts chunks with fewer copies than their replication factor, whatever
+/// the node count; <see cref="RepairableChunks"/> is the part of them the Replicator can repair now (below
+/// min(factor, live nodes that are not draining), with a readable copy): the replication backlog.
+/// </summary>
 public sealed record ReplicationStatus(
     long UnderReplicatedChunks,
+    long RepairableChunks,
     long UnreadableChunks,
     int LiveNodes,
     int DefaultReplicationFactor,

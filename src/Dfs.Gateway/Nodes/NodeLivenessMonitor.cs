@@ -7,7 +7,7 @@ namespace Dfs.Gateway.Nodes;
 /// <summary>
 /// Watches heartbeats: publishes NodeLost when a node turns dead (the Replicator then restores its
 /// chunks elsewhere), checks a node's inventory against the metadata when it comes back, and keeps the
-/// under-replicated gauge current.
+/// under-replicated, backlog and unreadable gauges current.
 /// </summary>
 public sealed class NodeLivenessMonitor(
     NodeRegistry registry,
@@ -27,8 +27,8 @@ public sealed class NodeLivenessMonitor(
         try
         {
             await using var scope = scopes.CreateAsyncScope();
-            var (under, unreadable) = await scope.ServiceProvider.GetRequiredService<Replication.ReplicationQueries>().CountAsync(ct);
-            metrics.ReplicationMeasured(under, unreadable);
+            var counts = await scope.ServiceProvider.GetRequiredService<Replication.ReplicationQueries>().CountAsync(ct);
+            metrics.ReplicationMeasured(counts.UnderReplicated, counts.Repairable, counts.Unreadable);
         }
         catch (Exception e) when (!ct.IsCancellationRequested)
         {

@@ -15,13 +15,13 @@ public static class ReplicationEndpoints
         api.MapGet("/cluster/replication", async (ReplicationQueries queries, NodeRegistry registry, ErrorQueueInspector errorQueues,
                 IOptions<GatewayOptions> options, CancellationToken ct) =>
             {
-                var (under, unreadable) = await queries.CountAsync(ct);
+                var counts = await queries.CountAsync(ct);
                 var (queues, error) = await errorQueues.DepthsAsync(ct);
-                return TypedResults.Ok(new ReplicationStatus(under, unreadable, registry.Snapshot().Count(n => n.IsLive),
+                return TypedResults.Ok(new ReplicationStatus(counts.UnderReplicated, counts.Repairable, counts.Unreadable, registry.Snapshot().Count(n => n.IsLive),
                     options.Value.ReplicationFactor, queues, error));
             })
             .WithName("ReplicationStatus").WithTags("Cluster")
-            .WithSummary("Chunks below their replication factor, chunks with no readable copy, and the Replicator's error queues.");
+            .WithSummary("Chunks below their replication factor, those the Replicator can repair now (its backlog), chunks with no readable copy, and the Replicator's error queues.");
         return api;
     }
 

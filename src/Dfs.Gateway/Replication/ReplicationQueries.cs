@@ -8,9 +8,12 @@ namespace Dfs.Gateway.Replication;
 
 /// <summary>
 /// How far each chunk is from its replication factor. A chunk wants the highest factor among the file
-/// versions that reference it, capped by the number of live nodes that are not draining; only copies on
-/// nodes that are not dead, not draining, and whose inventory has been checked since they came back count.
-/// A copy on a draining node still serves reads and repairs, so a chunk held only there is work, not lost.
+/// versions that reference it; only copies on nodes that are not dead, not draining, and whose inventory has
+/// been checked since they came back count. A chunk below its factor is under-replicated whatever the node
+/// count (a factor above the live nodes is accepted and reported, never a failed write); the Replicator's
+/// work is the part of that it can do now: below min(factor, live nodes that are not draining), with a
+/// readable copy to copy from. A copy on a draining node still serves reads and repairs, so a chunk held
+/// only there is work, not lost.
 /// </summary>
 public sealed class ReplicationQueries(MetadataDbContext db, NodeRegistry registry)
 {
@@ -29,7 +32,11 @@ public sealed class ReplicationQueries(MetadataDbContext db, NodeRegistry regist
         return await WithHoldersAsync(rows.Select(r => (r.ChunkId, r.Size, r.Wanted)).ToList(), nodes, ct);
     }
 
-    public async Task<(long UnderReplicated, long Unreadable)> CountAsync(CancellationToken ct)
+    /// <summary>
+    /// Chunks below their factor, those of them the Replicator can repair now (the backlog, the same chunks
+    /// <see cref="UnderReplicatedAsync"/> hands out), and chunks with no readable copy at all.
+    /// </summary>
+    public async Task<ReplicationCounts> CountAsync(CancellationToken ct)
     {
         var (counted, draining, live) = CountedNodes();
         var haves = from w in Wanted()
@@ -39,9 +46,10 @@ public sealed class ReplicationQueries(MetadataDbContext db, NodeRegistry regist
                         Have = db.Replicas.Count(r => r.ChunkId == w.ChunkId && counted.Contains(r.NodeId)),
                         Readable = db.Replicas.Any(r => r.ChunkId == w.ChunkId && (counted.Contains(r.NodeId) || draining.Contains(r.NodeId))),
                     };
-        var under = await haves.LongCountAsync(h => h.Have < (h.Wanted < live ? h.Wanted : live), ct);
+        var under = await haves.LongCountAsync(h => h.Have < h.Wanted, ct);
+        var repairable = live == 0 ? 0 : await haves.LongCountAsync(h => h.Readable && h.Have < (h.Wanted < live ? h.Wanted : live), ct);
         var unreadable = await haves.LongCountAsync(h => !h.Readable, ct);
-        return (under, unreadable);
+        return new ReplicationCounts(under, repairable, unreadable);
     }
 
     /// <summary>Current holders and wanted copies of specific chunks (for the Replicator's idempotent handling of events).</summary>
@@ -108,6 +116,8 @@ public sealed class ReplicationQueries(MetadataDbContext db, NodeRegistry regist
         return rows.Select(r => new ChunkWork(r.ChunkId, r.Size, r.Wanted, holders[r.ChunkId].ToList(),
             drainingHolders.Contains(r.ChunkId) ? drainingHolders[r.ChunkId].ToList() : null)).ToList();
     }
+
+    public readonly record struct ReplicationCounts(long UnderReplicated, long Repairable, long Unreadable);
 
     private sealed record NodeSets(List<Guid> Counted, List<Guid> Draining, int Live);
 

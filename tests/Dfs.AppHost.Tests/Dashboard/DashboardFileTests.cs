@@ -116,6 +116,8 @@ public sealed class DashboardFileTests
         Assert.Contains("data-node=\"node-2\"", clusterPage);
         Assert.Contains("data-metric=\"files\"><div class=\"label\">Files</div><div class=\"value\">1</div>", clusterPage);
         Assert.Contains("id=\"replication\"", clusterPage);
+        Assert.Contains("data-metric=\"under-replicated\"><div class=\"label\">Under-replicated chunks</div>", clusterPage);
+        Assert.Contains("data-metric=\"backlog\"><div class=\"label\">Replication backlog</div>", clusterPage);
 
         await DashboardResourceTests.PostAsync(cluster, "/api/resources/gateway/stop", HttpStatusCode.OK);
         var down = await cluster.Api.GetStringAsync("/cluster?partial=1", Ct);

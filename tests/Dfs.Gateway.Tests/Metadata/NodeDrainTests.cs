@@ -55,8 +55,9 @@ public sealed class NodeDrainTests
         Assert.Equal([a], work[1].DrainingHolders!);
         var state = await Queries(meta, q => q.StateAsync([yChunk], Ct));
         Assert.Equal([a], state.Single().DrainingHolders!);
-        // A copy only on a draining node is still readable.
-        Assert.Equal((2L, 0L), await Queries(meta, q => q.CountAsync(Ct)));
+        // A copy only on a draining node is still readable. z is below its 3 copies but has all that 2 other live nodes can hold:
+        // under-replicated, not backlog.
+        Assert.Equal(new ReplicationQueries.ReplicationCounts(3, 2, 0), await Queries(meta, q => q.CountAsync(Ct)));
 
         // New chunks never go to the draining node.
         var placement = new Placement(registry);
@@ -102,7 +103,8 @@ public sealed class NodeDrainTests
         Assert.Null(registry.Find(b));
         Assert.Equal(0, await ReplicaCount(meta, b));
         Assert.Equal([a], await NodeIds(meta));
-        Assert.Equal((1L, 1L), await Queries(meta, q => q.CountAsync(Ct)));
+        // All three are below 2 copies; none is backlog: one live node holds all it can, and /only-b has no copy to copy from.
+        Assert.Equal(new ReplicationQueries.ReplicationCounts(3, 0, 1), await Queries(meta, q => q.CountAsync(Ct)));
 
         var unknown = await Assert.ThrowsAsync<DfsProblemException>(() => meta.InScopeAsync(sp => Task.FromResult(sp.GetRequiredService<NodeDrains>().Resolve("b"))));
         Assert.Equal(404, unknown.Status);

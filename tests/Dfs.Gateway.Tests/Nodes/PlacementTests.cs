@@ -36,6 +36,42 @@ public sealed class PlacementTests
         Assert.Null(placement.Choose(Chunk, []));
     }
 
+    [Fact]
+    public async Task Choices_follow_the_free_space_of_the_nodes()
+    {
+        await using var harness = await MetadataDatabases.CreateAsync(MetadataDatabases.Sqlite, new ManualClock());
+        var registry = harness.Get<NodeRegistry>();
+        var placement = new Placement(registry);
+        var small = await Register(registry, "small", 100 * Chunk);
+        var medium = await Register(registry, "medium", 300 * Chunk);
+        var large = await Register(registry, "large", 600 * Chunk);
+
+        // Placement draws from Random.Shared (no seed to fix), so many draws and a wide margin: with 30,000 draws the
+        // standard deviation of a share is under 0.003, the margin 0.03; equal odds (1/3 each) would miss by 0.07 or more.
+        const int draws = 30_000;
+        var all = Shares(placement, draws, []);
+        Assert.Equal(0.1, all.GetValueOrDefault(small) / (double)draws, 0.03);
+        Assert.Equal(0.3, all.GetValueOrDefault(medium) / (double)draws, 0.03);
+        Assert.Equal(0.6, all.GetValueOrDefault(large) / (double)draws, 0.03);
+
+        // The weights are those of the nodes left: with the large one excluded, 1 : 3.
+        var rest = Shares(placement, draws, [large]);
+        Assert.False(rest.ContainsKey(large));
+        Assert.Equal(0.25, rest.GetValueOrDefault(small) / (double)draws, 0.03);
+        Assert.Equal(0.75, rest.GetValueOrDefault(medium) / (double)draws, 0.03);
+    }
+
+    private static Dictionary<Guid, int> Shares(Placement placement, int draws, IReadOnlyCollection<Guid> exclude)
+    {
+        var counts = new Dictionary<Guid, int>();
+        for (var i = 0; i < draws; i++)
+        {
+            var id = placement.Choose(Chunk, exclude)!.Id;
+            counts[id] = counts.GetValueOrDefault(id) + 1;
+        }
+        return counts;
+    }
+
     private static async Task<Guid> Register(NodeRegistry registry, string name, long free)
     {
         var id = Guid.NewGuid();
