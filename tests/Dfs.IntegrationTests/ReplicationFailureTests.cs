@@ -5,21 +5,22 @@ using Dfs.Contracts.Clients;
 
 namespace Dfs.IntegrationTests;
 
-/// <summary>A cluster whose only replication targets refuse every copy, until a new node joins.</summary>
+/// <summary>A cluster whose only replication targets refuse every copy, until a new node joins and a refusing node gets room.</summary>
 public sealed class ReplicationFailureTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task A_consumer_that_keeps_failing_ends_in_the_error_queue_and_a_new_node_gets_the_repair()
+    public async Task A_consumer_that_keeps_failing_ends_in_the_error_queue_then_a_new_node_and_a_target_that_works_again_get_the_repair()
     {
         // node-1 has room; node-2 and node-3 are nearly full: placement avoids them and they refuse copies (507).
+        // Three copies wanted, so one new node is not enough: the last copy needs a refusing node to work again.
         var tiny = new Dictionary<string, string> { ["Dfs__StorageNode__CapacityBytes"] = "65536", ["Dfs__StorageNode__ReserveBytes"] = "0" };
         await using var app = DfsTestingBuilder.Create(o =>
         {
             o.Profile = "local";
             o.Nodes = 3;
-            o.ReplicationFactor = 2;
+            o.ReplicationFactor = 3;
             o.ChunkSizeBytes = 256 * 1024;
             o.HeartbeatIntervalMs = 300;
             o.NodeDeadAfterMs = 3000;
@@ -53,8 +54,20 @@ public sealed class ReplicationFailureTests
         var joined = await app.AddStorageNodeAsync(Ct);
         var stat = await ReplicationTiming.WaitForCopiesAsync(gateway, "/fail/only-one-copy.bin", 2, TimeSpan.FromSeconds(30), Ct);
         Assert.Contains(stat.Chunks.Single().Replicas, r => r.NodeName == joined);
-        status = await http.GetFromJsonAsync<ReplicationStatus>(ApiRoutes.Replication, Ct);
-        Assert.Equal(0, status!.UnderReplicatedChunks);
+
+        // node-2, which refused every copy so far, comes back with room: the same reconciler now repairs onto it.
+        app.Options.ResourceEnvironment.Remove("node-2");
+        await app.RestartResourceAsync("node-2", Ct);
+        stat = await ReplicationTiming.WaitForCopiesAsync(gateway, "/fail/only-one-copy.bin", 3, TimeSpan.FromSeconds(30), Ct);
+        Assert.Equal(new[] { "node-1", "node-2", joined }.Order(StringComparer.Ordinal), stat.Chunks.Single().Replicas.Select(r => r.NodeName).Order(StringComparer.Ordinal));
+        // The restarted node's copies count once its inventory is checked, which may trail the copy it just took.
+        deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while ((status = await http.GetFromJsonAsync<ReplicationStatus>(ApiRoutes.Replication, Ct))!.UnderReplicatedChunks != 0)
+        {
+            if (DateTime.UtcNow > deadline) Assert.Fail($"still under-replicated: {System.Text.Json.JsonSerializer.Serialize(status)}");
+            await Task.Delay(200, Ct);
+        }
         Assert.Equal(0, status.RepairableChunks);
+        Assert.Equal(TestData.Sha256(data), await gateway.DownloadSha256Async("/fail/only-one-copy.bin", Ct));
     }
 }

@@ -12,6 +12,12 @@ public sealed class ReplicationFixture : IAsyncLifetime
 {
     public const long ChunkSize = 256 * 1024;
 
+    /// <summary>
+    /// Long enough that a test sees a deleted file's chunks still on the nodes right after the DELETE even on a
+    /// loaded machine, short enough that waiting for collection costs the suite little.
+    /// </summary>
+    public const int GcGraceMs = 3000;
+
     public DfsApplication App { get; private set; } = null!;
     public GatewayClient Gateway { get; private set; } = null!;
 
@@ -26,7 +32,7 @@ public sealed class ReplicationFixture : IAsyncLifetime
             o.HeartbeatIntervalMs = 300;
             o.NodeDeadAfterMs = 3000;
             o.ReplicatorReconcileIntervalMs = 1000;
-            o.GcGraceMs = 1500;
+            o.GcGraceMs = GcGraceMs;
             o.GcIntervalMs = 500;
             o.ResourceEnvironment["replicator"] = ReplicationTiming.FastRetries;
         }).Build();

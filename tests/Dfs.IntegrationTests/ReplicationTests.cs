@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using Dfs.Contracts.Api;
@@ -133,7 +134,7 @@ public sealed class ReplicationTests(ReplicationFixture cluster)
     }
 
     [Fact]
-    public async Task Deleted_files_lose_their_chunks_on_every_node_but_shared_chunks_stay()
+    public async Task Deleted_files_keep_their_chunks_for_the_grace_period_then_lose_them_on_every_node_but_shared_chunks_stay()
     {
         var shared = TestData.Random(ReplicationFixture.ChunkSize, 65);
         var a = shared.Concat(TestData.Random(1000, 66)).ToArray();
@@ -143,18 +144,58 @@ public sealed class ReplicationTests(ReplicationFixture cluster)
         var statA = await ReplicationTiming.WaitForCopiesAsync(cluster.Gateway, "/rep/gc-a.bin", 3, Soon, Ct);
         await ReplicationTiming.WaitForCopiesAsync(cluster.Gateway, "/rep/gc-b.bin", 3, Soon, Ct);
         var sharedId = statA.Chunks[0].Id;
-        var uniqueId = statA.Chunks[1].Id;
+        var unique = statA.Chunks[1];
+        var holders = NodesHolding(unique.Id);
+        Assert.Equal(3, holders.Count);
+        var usedBefore = await SettledUsedBytesAsync(holders);
 
+        var deleting = Stopwatch.StartNew();
         await cluster.Gateway.DeleteAsync("/rep/gc-a.bin", recursive: false, Ct);
+        // The bytes outlive the name: the grace period lets an upload racing the delete still reuse them.
+        var stillThere = NodesHolding(unique.Id);
+        var lookedAt = deleting.Elapsed;
+        Assert.True(holders.SequenceEqual(stillThere), $"{lookedAt} after the delete the chunk is only on {string.Join(", ", stillThere)}");
+        var gone = await Assert.ThrowsAsync<DfsApiException>(() => cluster.Gateway.StatAsync("/rep/gc-a.bin", Ct));
+        Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
 
         var deadline = DateTime.UtcNow + Soon;
-        while (NodesHolding(uniqueId).Count > 0)
+        while (NodesHolding(unique.Id).Count > 0)
         {
-            if (DateTime.UtcNow > deadline) Assert.Fail($"chunk {uniqueId} is still on {string.Join(", ", NodesHolding(uniqueId))}");
-            await Task.Delay(300, Ct);
+            if (DateTime.UtcNow > deadline) Assert.Fail($"chunk {unique.Id} is still on {string.Join(", ", NodesHolding(unique.Id))}");
+            await Task.Delay(100, Ct);
         }
+        Assert.True(deleting.Elapsed >= TimeSpan.FromMilliseconds(ReplicationFixture.GcGraceMs),
+            $"collected {deleting.Elapsed} after the delete, before the {ReplicationFixture.GcGraceMs} ms grace period");
         Assert.True(NodesHolding(sharedId).Count >= 3);
         Assert.Equal(TestData.Sha256(b), await cluster.Gateway.DownloadSha256Async("/rep/gc-b.bin", Ct));
+
+        // The nodes report the space as free again: each holder's used bytes drop by the collected chunk's size.
+        deadline = DateTime.UtcNow + Soon;
+        while (true)
+        {
+            var used = (await cluster.Gateway.GetNodesAsync(Ct)).Where(n => holders.Contains(n.Name)).ToDictionary(n => n.Name, n => n.UsedBytes);
+            if (holders.All(h => used[h] <= usedBefore[h] - unique.Size)) break;
+            if (DateTime.UtcNow > deadline)
+                Assert.Fail($"used bytes before {string.Join(", ", usedBefore)}, after {string.Join(", ", used)}; wanted {unique.Size} less on each");
+            await Task.Delay(200, Ct);
+        }
+    }
+
+    /// <summary>
+    /// Used bytes of the nodes as reported by heartbeats sent after everything they stored so far: a heartbeat
+    /// received two intervals after now carries a usage measured after now.
+    /// </summary>
+    private async Task<Dictionary<string, long>> SettledUsedBytesAsync(IReadOnlyCollection<string> names)
+    {
+        var after = DateTime.UtcNow + TimeSpan.FromMilliseconds(2 * 300);
+        var deadline = DateTime.UtcNow + Soon;
+        while (true)
+        {
+            var nodes = (await cluster.Gateway.GetNodesAsync(Ct)).Where(n => names.Contains(n.Name)).ToList();
+            if (nodes.Count == names.Count && nodes.All(n => n.LastHeartbeatAt > after)) return nodes.ToDictionary(n => n.Name, n => n.UsedBytes);
+            if (DateTime.UtcNow > deadline) Assert.Fail("no fresh heartbeat from " + string.Join(", ", names));
+            await Task.Delay(100, Ct);
+        }
     }
 
     private async Task WaitForNodeStateAsync(string node, string state)

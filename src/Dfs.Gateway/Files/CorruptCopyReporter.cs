@@ -6,15 +6,22 @@ using Microsoft.EntityFrameworkCore;
 namespace Dfs.Gateway.Files;
 
 /// <summary>
-/// A copy that failed its SHA-256 check is taken out of service: its replica record is dropped (so the
-/// chunk counts as under-replicated and the Replicator copies a good one back) and the node deletes the
-/// file (a PUT of an id the node already has is a no-op, so the bad file would otherwise stay).
+/// A copy that failed its SHA-256 check, or that its node says it does not have, is taken out of service: its
+/// replica record is dropped (so the chunk counts as under-replicated and the Replicator copies a good one
+/// back) and the node deletes the file (a PUT of an id the node already has is a no-op, so a bad file would
+/// otherwise stay).
 /// </summary>
 public sealed class CorruptCopyReporter(IServiceScopeFactory scopes, IHttpClientFactory httpClients, ILogger<CorruptCopyReporter> logger)
 {
-    public void Report(string chunkId, NodeView node) => _ = ReplaceAsync(chunkId, node);
+    public void Report(string chunkId, NodeView node) => _ = ReplaceAsync(chunkId, node, "corrupt");
 
-    private async Task ReplaceAsync(string chunkId, NodeView node)
+    /// <summary>
+    /// The node answered 404 for a copy the metadata says it holds (its file was lost or removed behind its back).
+    /// Left recorded, the copy would keep counting toward the replication factor and never be replaced.
+    /// </summary>
+    public void ReportMissing(string chunkId, NodeView node) => _ = ReplaceAsync(chunkId, node, "missing");
+
+    private async Task ReplaceAsync(string chunkId, NodeView node, string what)
     {
         try
         {
@@ -24,11 +31,11 @@ public sealed class CorruptCopyReporter(IServiceScopeFactory scopes, IHttpClient
                 await db.Replicas.Where(r => r.ChunkId == chunkId && r.NodeId == node.Id).ExecuteDeleteAsync();
             }
             await new StorageNodeClient(httpClients.CreateClient(nameof(CorruptCopyReporter))).DeleteChunkAsync(node.Url, chunkId);
-            logger.LogWarning("Dropped the corrupt copy of chunk {Chunk} on {Node}; it will be re-replicated from a good copy", chunkId, node.Name);
+            logger.LogWarning("Dropped the {What} copy of chunk {Chunk} on {Node}; it will be re-replicated from a good copy", what, chunkId, node.Name);
         }
         catch (Exception e)
         {
-            logger.LogError(e, "Could not drop the corrupt copy of chunk {Chunk} on {Node}", chunkId, node.Name);
+            logger.LogError(e, "Could not drop the {What} copy of chunk {Chunk} on {Node}", what, chunkId, node.Name);
         }
     }
 }

@@ -16,8 +16,9 @@ public sealed class VerifiedChunk(ChunkBuffers buffers, byte[] buffer, int lengt
 
 /// <summary>
 /// GET: fetches each chunk whole, checks its SHA-256 against its id before a byte of it is sent, and falls
-/// over to the next copy when a node is down, refuses, times out or serves bad bytes. The next chunk is
-/// fetched while the current one is sent (read-ahead of one), so memory stays at two chunks per download.
+/// over to the next copy when a node is down, refuses, times out or serves bad bytes; a bad or missing copy is
+/// reported so it gets replaced. The next chunk is fetched while the current one is sent (read-ahead of one),
+/// so memory stays at two chunks per download.
 /// </summary>
 public sealed class DownloadService(
     NodeRegistry registry,
@@ -83,6 +84,9 @@ public sealed class DownloadService(
             {
                 failures.Add($"{node.Name}: {(e is StorageNodeException s ? s.Kind.ToString() : "timed out")}");
                 logger.LogWarning("Reading chunk {Chunk} from {Node} failed: {Error}", chunk.ChunkId, node.Name, e.Message);
+                // The node is up and says the copy is not there: as useless as a corrupt one, and it must not go on
+                // counting as a copy. An outage or a timeout says nothing about the copy, so those are only skipped.
+                if (e is StorageNodeException { Kind: StorageFailureKind.NotFound }) corruptCopies.ReportMissing(chunk.ChunkId, node);
             }
             finally
             {
