@@ -22,6 +22,12 @@ public sealed record CliEnvironment
     /// <summary>Standard output is a terminal: progress bars are shown.</summary>
     public bool IsOutputInteractive { get; init; }
 
+    /// <summary>
+    /// Without a terminal, progress as plain lines on stderr anyway (DFS_PROGRESS=always, for CI logs): Spectre's
+    /// own fallback prints only when its refresh timer happens to see a milestone, so a quick transfer shows nothing.
+    /// </summary>
+    public bool ProgressLines { get; init; }
+
     /// <summary>Standard input is a terminal: the shell greets the user instead of echoing commands.</summary>
     public bool IsInputInteractive { get; init; }
 
@@ -79,6 +85,7 @@ public sealed record CliEnvironment
             Error = System.Console.Error,
             In = System.Console.In,
             IsOutputInteractive = !outputRedirected && console.Profile.Capabilities.Interactive,
+            ProgressLines = string.Equals(Environment.GetEnvironmentVariable("DFS_PROGRESS")?.Trim(), "always", StringComparison.OrdinalIgnoreCase),
             IsInputInteractive = !System.Console.IsInputRedirected,
         };
     }

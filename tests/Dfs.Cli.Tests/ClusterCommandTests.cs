@@ -38,7 +38,7 @@ public sealed class ClusterCommandTests
     {
         await using var apphost = await FixtureGateway.StartAsync(app => app.MapGet(AppHostRoutes.Resources, (HttpContext http) =>
             http.Request.Headers.Authorization == $"Bearer {Token}"
-                ? Results.Ok(new[] { new AppHostResource("gateway", "gateway", "running", 42, "http://127.0.0.1:5000", DateTimeOffset.UtcNow, 75, 1, null) })
+                ? Results.Ok(new[] { new AppHostResource("gateway", "gateway", "running", 42, "http://127.0.0.1:5000", DateTimeOffset.UtcNow, 75, 1, null, "unhealthy") })
                 : Results.Problem(statusCode: 401, title: "Unauthorized")));
         using var cli = new CliHarness();
 
@@ -47,6 +47,7 @@ public sealed class ClusterCommandTests
         Assert.True(ok.ExitCode == ExitCodes.Ok, ok.ToString());
         Assert.Contains("gateway", ok.Out);
         Assert.Contains("1m15s", ok.Out);
+        Assert.Contains("unhealthy", ok.Out);
         Assert.Contains("1 of 1 resource(s) running", ok.Out);
 
         WriteClusterFile(cli, apphost.Url, "a-token-from-an-earlier-run");

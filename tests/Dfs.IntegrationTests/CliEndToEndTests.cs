@@ -101,10 +101,134 @@ public sealed class CliEndToEndTests(ClusterFixture cluster) : IDisposable
         Assert.Equal("shell bytes", await new StreamReader(download.Content).ReadToEndAsync(Ct));
     }
 
+    [Fact]
+    public async Task Ls_recursive_and_tree_walk_a_nested_folder_depth_first()
+    {
+        await cluster.Gateway.MkdirAsync("/cli-tree/a/b", parents: true, Ct);
+        await cluster.Gateway.MkdirAsync("/cli-tree/a/empty", parents: true, Ct);
+        await cluster.Gateway.PutFileAsync("/cli-tree/a/b/deep.txt", new MemoryStream("deep!"u8.ToArray()), ct: Ct);
+        await cluster.Gateway.PutFileAsync("/cli-tree/a/mid.txt", new MemoryStream("mid"u8.ToArray()), ct: Ct);
+        await cluster.Gateway.PutFileAsync("/cli-tree/top.txt", new MemoryStream("t"u8.ToArray()), ct: Ct);
+
+        var json = await RunAsync("ls", "-R", "/cli-tree", "--json");
+        Assert.True(json.ExitCode == 0, json.ToString());
+        var entries = JsonSerializer.Deserialize<List<EntryInfo>>(json.Stdout, DfsJson.Options)!;
+        Assert.Equal(
+            ["/cli-tree/a", "/cli-tree/top.txt", "/cli-tree/a/b", "/cli-tree/a/empty", "/cli-tree/a/mid.txt", "/cli-tree/a/b/deep.txt"],
+            entries.Select(e => e.Path));
+        Assert.Equal(5, entries.Single(e => e.Name == "deep.txt").Size);
+        Assert.Equal(EntryKind.Directory, entries.Single(e => e.Name == "empty").Kind);
+
+        // Text: a "folder:" header per folder, in the same order, each followed by that folder's own rows only.
+        var text = await RunAsync("ls", "--recursive", "/cli-tree");
+        Assert.True(text.ExitCode == 0, text.ToString());
+        var sections = Sections(text.Stdout);
+        Assert.Equal(["/cli-tree", "/cli-tree/a", "/cli-tree/a/b", "/cli-tree/a/empty"], sections.Select(s => s.Folder));
+        Assert.Equal(["a/", "top.txt"], sections[0].Rows.Select(LastWord));
+        Assert.Equal(["b/", "empty/", "mid.txt"], sections[1].Rows.Select(LastWord));
+        Assert.Equal(["deep.txt"], sections[2].Rows.Select(LastWord));
+        Assert.StartsWith("-", sections[2].Rows[0]);
+        Assert.Contains(" 5 B ", sections[2].Rows[0]);
+        Assert.StartsWith("d", sections[1].Rows[0]);
+        Assert.Empty(sections[3].Rows);
+
+        var tree = await RunAsync("tree", "/cli-tree");
+        Assert.True(tree.ExitCode == 0, tree.ToString());
+        Assert.Equal(
+            [
+                "/cli-tree",
+                "├── a/",
+                "│   ├── b/",
+                "│   │   └── deep.txt (5 B)",
+                "│   ├── empty/",
+                "│   └── mid.txt (3 B)",
+                "└── top.txt (1 B)",
+                "3 folder(s), 3 file(s), 9 B",
+            ],
+            Lines(tree.Stdout));
+    }
+
+    [Fact]
+    public async Task The_shell_runs_mv_rm_tree_and_nodes()
+    {
+        var local = Path.Combine(_local.FullName, "eleven.txt");
+        await File.WriteAllTextAsync(local, "eleven byte", Ct);
+        var script = $"""
+            mkdir -p /shell-ops/src/inner
+            cd /shell-ops
+            put "{local}" src/a.txt
+            put "{local}" src/b.txt
+            mv src/b.txt src/inner/
+            mv src moved
+            tree
+            rm moved/a.txt
+            rm -r moved/inner
+            nodes
+            ls moved
+            exit
+            """;
+        var shell = await RunWithInputAsync(script, "shell");
+        Assert.True(shell.ExitCode == 0, shell.ToString());
+        Assert.Equal("", shell.Stderr);
+
+        Assert.Equal(
+            [
+                "/shell-ops",
+                "└── moved/",
+                "    ├── a.txt (11 B)",
+                "    └── inner/",
+                "        └── b.txt (11 B)",
+                "2 folder(s), 2 file(s), 22 B",
+            ],
+            Lines(Output(shell.Stdout, "dfs:/shell-ops> tree")));
+        var nodes = Output(shell.Stdout, "dfs:/shell-ops> nodes");
+        foreach (var node in new[] { "node-1", "node-2", "node-3" }) Assert.Contains(node, nodes);
+        Assert.Contains("3 of 3 node(s) live", nodes);
+        Assert.Equal(["(empty)"], Lines(Output(shell.Stdout, "dfs:/shell-ops> ls moved")));
+
+        // What the shell did, seen through the gateway.
+        Assert.Empty((await cluster.Gateway.ListAsync("/shell-ops/moved", ct: Ct)).Entries);
+        Assert.Equal(["moved"], (await cluster.Gateway.ListAsync("/shell-ops", ct: Ct)).Entries.Select(e => e.Name));
+    }
+
+    [Fact]
+    public async Task Dfs_progress_always_prints_progress_lines_of_a_multi_chunk_put_and_get_without_a_terminal()
+    {
+        var source = Path.Combine(_local.FullName, "progress.bin");
+        await File.WriteAllBytesAsync(source, TestData.Random(3 * ClusterFixture.ChunkSize + 1000, 71), Ct);
+        var always = new Dictionary<string, string> { ["DFS_PROGRESS"] = "always" };
+
+        var put = await RunWithAsync(always, null, "put", source, "/cli-progress/progress.bin");
+        Assert.True(put.ExitCode == 0, put.ToString());
+        Assert.Contains("4 chunk(s)", put.Stdout);
+        Assert.Equal(
+            [
+                "hash progress.bin: 25%", "hash progress.bin: 50%", "hash progress.bin: 75%", "hash progress.bin: 100% (3.0 MiB of 3.0 MiB)",
+                "put progress.bin: 25%", "put progress.bin: 50%", "put progress.bin: 75%", "put progress.bin: 100% (3.0 MiB of 3.0 MiB)",
+            ],
+            ProgressLines(put.Stderr));
+        Assert.DoesNotContain("%", put.Stdout);
+
+        var get = await RunWithAsync(always, null, "get", "/cli-progress/progress.bin", Path.Combine(_local.FullName, "back.bin"));
+        Assert.True(get.ExitCode == 0, get.ToString());
+        Assert.Equal(["get back.bin: 25%", "get back.bin: 50%", "get back.bin: 75%", "get back.bin: 100% (3.0 MiB of 3.0 MiB)"], ProgressLines(get.Stderr));
+
+        // Without it, redirected output gets no progress at all.
+        var quiet = await RunAsync("get", "/cli-progress/progress.bin", Path.Combine(_local.FullName, "quiet.bin"));
+        Assert.True(quiet.ExitCode == 0, quiet.ToString());
+        Assert.DoesNotContain("%", quiet.Stdout + quiet.Stderr);
+    }
+
+    /// <summary>The progress lines of stderr; below 100% only up to the percent sign (how far each read got varies).</summary>
+    private static List<string> ProgressLines(string stderr) =>
+        [.. Lines(stderr).Where(l => l.Contains("% (", StringComparison.Ordinal)).Select(l => l.Contains("100% (", StringComparison.Ordinal) ? l : l[..(l.IndexOf('%') + 1)])];
+
     private Task<DfsCli.Run> RunAsync(params string[] args) => RunWithInputAsync(null, args);
 
-    private Task<DfsCli.Run> RunWithInputAsync(string? stdin, params string[] args) =>
-        DfsCli.RunAsync(_local.FullName, new Dictionary<string, string>
+    private Task<DfsCli.Run> RunWithInputAsync(string? stdin, params string[] args) => RunWithAsync(new Dictionary<string, string>(), stdin, args);
+
+    private Task<DfsCli.Run> RunWithAsync(IReadOnlyDictionary<string, string> environment, string? stdin, params string[] args) =>
+        DfsCli.RunAsync(_local.FullName, new Dictionary<string, string>(environment)
             {
                 ["DFS_STATE_DIR"] = _local.FullName + "/no-state",
                 // The cluster's first admin, over HTTP Basic.
@@ -112,6 +236,33 @@ public sealed class CliEndToEndTests(ClusterFixture cluster) : IDisposable
                 ["DFS_PASSWORD"] = cluster.App.GatewayAdminPassword!,
             }, stdin,
             ["--gateway", cluster.App.GetEndpoint("gateway").ToString(), .. args], Ct);
+
+    /// <summary>Output lines without the padding the console adds, blank lines dropped.</summary>
+    private static List<string> Lines(string output) =>
+        [.. output.Split('\n').Select(l => l.TrimEnd()).Where(l => l.Length > 0)];
+
+    /// <summary>What one shell command printed: from its echoed prompt line to the next prompt.</summary>
+    private static string Output(string shellOutput, string promptAndCommand)
+    {
+        var start = shellOutput.IndexOf(promptAndCommand + "\n", StringComparison.Ordinal);
+        Assert.True(start >= 0, $"'{promptAndCommand}' not in:\n{shellOutput}");
+        start += promptAndCommand.Length + 1;
+        var end = shellOutput.IndexOf("dfs:/", start, StringComparison.Ordinal);
+        return shellOutput[start..(end < 0 ? shellOutput.Length : end)];
+    }
+
+    private static List<(string Folder, List<string> Rows)> Sections(string output)
+    {
+        var sections = new List<(string Folder, List<string> Rows)>();
+        foreach (var line in Lines(output))
+        {
+            if (line.EndsWith(':') && line.StartsWith('/')) sections.Add((line[..^1], []));
+            else sections[^1].Rows.Add(line.Trim());
+        }
+        return sections;
+    }
+
+    private static string LastWord(string row) => row[(row.LastIndexOf(' ') + 1)..];
 
     private static async Task<string> Sha256FileAsync(string path)
     {

@@ -19,16 +19,8 @@ internal static class DashboardViews
         s.StartedAt,
         s is { Pid: not null, StartedAt: { } started } ? Math.Floor(Math.Max(0, (now - started).TotalSeconds)) : null,
         s.RestartCount,
-        s.ExitCode);
-
-    /// <summary>What the health probe says, in words (the state already carries it).</summary>
-    public static string Health(ResourceState state) => state switch
-    {
-        ResourceState.Running => "healthy",
-        ResourceState.Unhealthy => "unhealthy",
-        ResourceState.Starting => "starting",
-        _ => "",
-    };
+        s.ExitCode,
+        s.Health.ToContractString());
 
     /// <summary>ChunksAtRisk is -1 until the gateway first answered.</summary>
     public static NodeRemovalInfo Removal(NodeRemoval removal) => new(removal.Name, removal.Phase, removal.ChunksAtRisk, removal.Error);

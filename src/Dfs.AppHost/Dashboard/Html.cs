@@ -131,9 +131,9 @@ internal static class Html
         button.danger:hover:not(:disabled) { border-color: var(--bad); color: var(--bad); }
         input[type=text], input[type=search], input[type=password] { font: inherit; padding: 5px 9px; border: 1px solid #c3cad4; border-radius: 6px; min-width: 240px; }
         .badge { display: inline-block; padding: 1px 9px; border-radius: 999px; font-size: 12px; font-weight: 600; background: #e6e9ee; color: var(--idle); }
-        .state-running, .node-live { background: #dcf3e3; color: var(--ok); }
+        .state-running, .node-live, .health-healthy { background: #dcf3e3; color: var(--ok); }
         .state-starting, .state-stopping, .node-suspect, .draining { background: #fff1d6; color: var(--warn); }
-        .state-unhealthy { background: #ffe6cc; color: #a34d00; }
+        .state-unhealthy, .health-unhealthy { background: #ffe6cc; color: #a34d00; }
         .state-exited, .state-failed, .node-dead { background: #fde0e1; color: var(--bad); }
         .state-stopped, .state-not-started { background: #e6e9ee; color: var(--idle); }
         .muted { color: var(--muted); }

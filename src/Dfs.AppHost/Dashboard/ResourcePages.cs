@@ -33,14 +33,14 @@ internal static class ResourcePages
         foreach (var resource in app.Resources)
         {
             var s = resource.Snapshot();
-            AppendRow(html, DashboardViews.Resource(s, now), DashboardViews.Health(s.State), byName.GetValueOrDefault(s.Name));
+            AppendRow(html, DashboardViews.Resource(s, now), byName.GetValueOrDefault(s.Name));
         }
         html.Append("</tbody></table><ul id=\"removed-nodes\" class=\"muted\"></ul>");
         return Html.Page(context, "Resources", "resources", html.ToString(), Script);
     }
 
     /// <summary>The same markup the page's script builds (see <see cref="Script"/>): ids and data-* are what tests select on.</summary>
-    private static void AppendRow(StringBuilder html, AppHostResource r, string health, NodeRemoval? removal)
+    private static void AppendRow(StringBuilder html, AppHostResource r, NodeRemoval? removal)
     {
         var name = Html.E(r.Name);
         html.Append("<tr id=\"resource-").Append(name).Append("\" data-resource=\"").Append(name).Append("\" data-kind=\"").Append(Html.E(r.Kind))
@@ -49,7 +49,7 @@ internal static class ResourcePages
         html.Append("<td>").Append(Html.E(r.Kind)).Append("</td>");
         html.Append("<td><span id=\"state-").Append(name).Append("\" data-field=\"state\" class=\"badge state-").Append(Html.E(r.State)).Append("\">")
             .Append(Html.E(r.State)).Append("</span></td>");
-        html.Append("<td data-field=\"health\">").Append(Html.E(health)).Append("</td>");
+        html.Append("<td><span data-field=\"health\" class=\"badge health-").Append(Html.E(r.Health)).Append("\">").Append(Html.E(r.Health)).Append("</span></td>");
         html.Append("<td class=\"num\" data-field=\"pid\">").Append(r.Pid?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "").Append("</td>");
         html.Append("<td data-field=\"url\">");
         if (r.Url is { } url)
@@ -149,7 +149,7 @@ internal static class ResourcePages
               dfs.el('td', {}, dfs.el('a', { href: '/resources/' + encodeURIComponent(r.name) + '/logs', 'data-field': 'logs', text: r.name })),
               dfs.el('td', { text: r.kind }),
               dfs.el('td', {}, dfs.el('span', { id: 'state-' + r.name, 'data-field': 'state', class: 'badge' })),
-              dfs.el('td', { 'data-field': 'health' }),
+              dfs.el('td', {}, dfs.el('span', { 'data-field': 'health', class: 'badge' })),
               dfs.el('td', { class: 'num', 'data-field': 'pid' }),
               dfs.el('td', { 'data-field': 'url' }),
               dfs.el('td', { class: 'num', 'data-field': 'uptime' }),
@@ -170,8 +170,9 @@ internal static class ResourcePages
             const state = row.querySelector('[data-field="state"]');
             state.textContent = r.state;
             state.className = 'badge state-' + r.state;
-            const health = { running: 'healthy', unhealthy: 'unhealthy', starting: 'starting' }[r.state] || '';
-            setText(row, 'health', health);
+            const health = row.querySelector('[data-field="health"]');
+            health.textContent = r.health || '';
+            health.className = 'badge health-' + (r.health || 'unknown');
             setText(row, 'pid', r.pid === null ? '' : String(r.pid));
             const url = row.querySelector('[data-field="url"]');
             if ((url.dataset.url || '') !== (r.url || '')) {

@@ -11,4 +11,5 @@ public sealed record ResourceSnapshot(
     int RestartCount,
     int? ExitCode,
     string DataDir,
-    IReadOnlyList<string> RecentOutput);
+    IReadOnlyList<string> RecentOutput,
+    ResourceHealth Health = ResourceHealth.Unknown);

@@ -17,6 +17,14 @@ public enum ResourceState
     Failed,
 }
 
+/// <summary>What the last health probe of the current process said; Unknown while no process runs or none was probed yet.</summary>
+public enum ResourceHealth
+{
+    Unknown,
+    Healthy,
+    Unhealthy,
+}
+
 public static class ResourceStates
 {
     /// <summary>The state as written to cluster.json.</summary>
@@ -25,4 +33,7 @@ public static class ResourceStates
         ResourceState.NotStarted => "not-started",
         _ => state.ToString().ToLowerInvariant(),
     };
+
+    /// <summary>The health as the dashboard's API writes it: healthy, unhealthy or unknown.</summary>
+    public static string ToContractString(this ResourceHealth health) => health.ToString().ToLowerInvariant();
 }

@@ -33,6 +33,7 @@ public abstract partial class ProcessResource
     private Task? _supervisor;
     private bool _stopRequested;
     private bool _awaitingFirstHealthy;
+    private ResourceHealth _health;
 
     protected ProcessResource(string name, string kind)
     {
@@ -375,6 +376,8 @@ public abstract partial class ProcessResource
             Pid = child.Pid;
             StartedAt = child.StartedAt;
             ExitCode = null;
+            // A new process has not been probed yet: the last one's verdict is not its.
+            _health = ResourceHealth.Unknown;
         }
         Logger.LogDebug("{Resource} started, pid {Pid}", Name, child.Pid);
         Changed?.Invoke(this);
@@ -478,6 +481,7 @@ public abstract partial class ProcessResource
             }
             if (process.HasExited || token.IsCancellationRequested) break;
 
+            RecordHealth(ok ? ResourceHealth.Healthy : ResourceHealth.Unhealthy);
             if (ok)
             {
                 healthy = true;
@@ -489,6 +493,12 @@ public abstract partial class ProcessResource
             }
         }
         return healthy;
+    }
+
+    /// <summary>Not a <see cref="Changed"/> event: cluster.json does not carry health, and readers poll snapshots.</summary>
+    private void RecordHealth(ResourceHealth health)
+    {
+        lock (_gate) _health = health;
     }
 
     private void Promote()
@@ -537,7 +547,9 @@ public abstract partial class ProcessResource
     private ResourceSnapshot SnapshotLocked() => new(
         Name, Kind, State, Pid, Url, StartedAt, RestartCount, ExitCode,
         _context is null ? "" : DataDirectory,
-        _output?.Tail(50) ?? []);
+        _output?.Tail(50) ?? [],
+        // Without a process there is nothing to probe, whatever the last probe said.
+        Pid is null ? ResourceHealth.Unknown : _health);
 
     internal void DisposeOutput() => _output?.Dispose();
 

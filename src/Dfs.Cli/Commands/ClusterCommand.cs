@@ -33,7 +33,7 @@ internal static class ClusterCommand
     private static Command Status(CliSession session, Option<string?> apphost)
     {
         var json = new Option<bool>("--json") { Description = "Print the resources as JSON." };
-        var command = new Command("status", "List the resources the AppHost runs: state, pid, url, uptime, restarts.") { json };
+        var command = new Command("status", "List the resources the AppHost runs: state, health, pid, url, uptime, restarts.") { json };
         command.SetAction((ParseResult parse, CancellationToken ct) => WithAppHostAsync(session, parse, apphost, async client =>
         {
             var resources = await session.RetryAsync(client.GetResourcesAsync, ct);
@@ -43,12 +43,13 @@ internal static class ClusterCommand
                 return ExitCodes.Ok;
             }
             var table = new Table().Border(TableBorder.Rounded)
-                .AddColumn("name").AddColumn("kind").AddColumn("state").AddColumn(new TableColumn("pid").RightAligned())
+                .AddColumn("name").AddColumn("kind").AddColumn("state").AddColumn("health").AddColumn(new TableColumn("pid").RightAligned())
                 .AddColumn("url").AddColumn("uptime").AddColumn(new TableColumn("restarts").RightAligned());
             foreach (var r in resources)
                 table.AddRow(
                     new Text(r.Name), new Text(r.Kind),
                     new Markup($"[{StateColor(r.State)}]{Markup.Escape(r.State)}[/]"),
+                    new Text(r.Health ?? "-"),
                     new Text(r.Pid?.ToString(CultureInfo.InvariantCulture) ?? "-"),
                     new Text(r.Url ?? "-"),
                     new Text(r.UptimeSeconds is { } up ? Uptime(up) : "-"),

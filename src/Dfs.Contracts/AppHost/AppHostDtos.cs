@@ -12,7 +12,10 @@ public static class AppHostRoutes
     public static string NodeRemoval(string name) => $"{Nodes}/{Uri.EscapeDataString(name)}/removal";
 }
 
-/// <summary>GET /api/resources: one resource the AppHost runs.</summary>
+/// <summary>
+/// GET /api/resources: one resource the AppHost runs. Health is what its last health probe said (healthy,
+/// unhealthy, or unknown while no process runs or none was probed yet); null from an AppHost that does not say.
+/// </summary>
 public sealed record AppHostResource(
     string Name,
     string Kind,
@@ -22,7 +25,8 @@ public sealed record AppHostResource(
     DateTimeOffset? StartedAt,
     double? UptimeSeconds,
     int Restarts,
-    int? ExitCode);
+    int? ExitCode,
+    string? Health = null);
 
 /// <summary>POST /api/nodes: the storage node that was added (healthy when this is returned).</summary>
 public sealed record AddedNode(string Name);

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
@@ -13,11 +14,13 @@ public sealed class DashboardBrowserTests
 {
     private const string Chromium = "/usr/bin/chromium";
     private static readonly TimeSpan StateChange = TimeSpan.FromSeconds(30);
+    /// <summary>Starting a new node process, or draining and stopping one, on a busy machine.</summary>
+    private static readonly TimeSpan NodeChange = TimeSpan.FromSeconds(60);
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task A_browser_signs_in_stops_and_starts_a_node_and_moves_a_file_both_ways()
+    public async Task A_browser_signs_in_stops_starts_adds_and_removes_a_node_and_moves_a_file_both_ways()
     {
         Assert.True(File.Exists(Chromium), $"{Chromium} is needed (apt-get install chromium)");
         Environment.SetEnvironmentVariable("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
@@ -69,6 +72,27 @@ public sealed class DashboardBrowserTests
         await Expect(page.Locator("#state-node-2")).ToHaveTextAsync("running", new() { Timeout = (float)StateChange.TotalMilliseconds });
         Assert.Equal(Dfs.AppHost.Model.ResourceState.Running, cluster.App.GetResource("node-2").State);
 
+        // Add a storage node with the button: a new row reaches running (and healthy).
+        await page.Locator("#add-node").ClickAsync();
+        await Expect(page.Locator("#state-node-3")).ToHaveTextAsync("running", new() { Timeout = (float)NodeChange.TotalMilliseconds });
+        await Expect(page.Locator("#resources-body tr")).ToHaveCountAsync(4);
+        await Expect(page.Locator("#resource-node-3 [data-field=health]")).ToHaveTextAsync("healthy");
+        Assert.Equal(Dfs.AppHost.Model.ResourceState.Running, cluster.App.GetResource("node-3").State);
+
+        // Remove it with its button, accepting the confirm: drained, stopped, and its row goes.
+        var confirms = new List<string>();
+        page.Dialog += async (_, dialog) =>
+        {
+            confirms.Add(dialog.Message);
+            await dialog.AcceptAsync();
+        };
+        await page.Locator("#resource-node-3 button[data-action=remove]").ClickAsync();
+        await Expect(page.Locator("#resource-node-3")).ToHaveCountAsync(0, new() { Timeout = (float)NodeChange.TotalMilliseconds });
+        Assert.Contains("node-3", Assert.Single(confirms));
+        await Expect(page.Locator("#resources-body tr")).ToHaveCountAsync(3);
+        await Expect(page.Locator("#removed-nodes li[data-removed=node-3]")).ToContainTextAsync("removed");
+        Assert.DoesNotContain(cluster.App.Resources, r => r.Name == "node-3");
+
         // Logs: the search filters server-side and marks the matches.
         await page.Locator("#resource-node-2 a[data-field=logs]").ClickAsync();
         await Expect(page.Locator("#log-lines .line").First).ToBeVisibleAsync();
@@ -98,8 +122,21 @@ public sealed class DashboardBrowserTests
 
         // The cluster page, with the file counted.
         await page.Locator("#nav-cluster").ClickAsync();
-        await Expect(page.Locator("#nodes tr[data-node]")).ToHaveCountAsync(2);
+        var nodeRows = page.Locator("#nodes tr[data-node]");
+        await Expect(nodeRows).ToHaveCountAsync(2);
+        foreach (var nodeRow in await nodeRows.AllAsync())
+        {
+            var meter = nodeRow.Locator("[data-field=capacity] meter");
+            await Expect(meter).ToHaveCountAsync(1);
+            var max = double.Parse((await meter.GetAttributeAsync("max"))!, System.Globalization.CultureInfo.InvariantCulture);
+            var value = double.Parse((await meter.GetAttributeAsync("value"))!, System.Globalization.CultureInfo.InvariantCulture);
+            Assert.True(max > 1 && value >= 0 && value <= max, $"meter {value} of {max}");
+            await Expect(nodeRow.Locator("[data-field=heartbeat]")).ToHaveTextAsync(new Regex(@"^\d+ s ago$"));
+        }
         await Expect(page.Locator("#cluster-totals [data-metric=files] .value")).ToHaveTextAsync("1");
+        await Expect(page.Locator("#cluster-totals [data-metric=chunks] .value")).ToHaveTextAsync(new Regex(@"^[1-9]\d*$"));
+        await Expect(page.Locator("#replication [data-metric=under-replicated] .value")).ToHaveTextAsync(new Regex(@"^\d+$"));
+        await Expect(page.Locator("#error-queues")).ToHaveCountAsync(1);
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(screenshots, "cluster.png"), FullPage = true });
 
         Assert.Empty(scriptErrors);

@@ -87,7 +87,8 @@ public sealed record ResourceJson(
     DateTimeOffset? StartedAt,
     long? UptimeSeconds,
     int Restarts,
-    int? ExitCode);
+    int? ExitCode,
+    string? Health);
 
 public sealed record LogLineJson(long Seq, string Text);
 

@@ -76,6 +76,51 @@ public sealed class DashboardResourceTests
     }
 
     [Fact]
+    public async Task Health_is_what_the_probe_says_unhealthy_while_a_node_is_frozen_and_unknown_once_stopped()
+    {
+        const int SigStop = 19, SigCont = 18;
+        await using var cluster = await DashboardCluster.StartAsync(Ct);
+
+        Assert.All(await cluster.ResourcesAsync(Ct), r => Assert.Equal("healthy", r.Health));
+        var page = await cluster.Api.GetStringAsync("/", Ct);
+        Assert.Contains("data-field=\"health\" class=\"badge health-healthy\">healthy<", page);
+
+        // A frozen process keeps its pid but answers no probe: its health turns unhealthy, then healthy once it runs on.
+        var pid = (await cluster.ResourceAsync("node-2", Ct)).Pid!.Value;
+        Assert.True(Dfs.AppHost.Processes.Native.Signal(pid, SigStop));
+        try
+        {
+            var frozen = await WaitForAsync(cluster, "node-2", r => r.Health == "unhealthy");
+            Assert.Equal(pid, frozen.Pid);
+        }
+        finally
+        {
+            Dfs.AppHost.Processes.Native.Signal(pid, SigCont);
+        }
+        var thawed = await WaitForAsync(cluster, "node-2", r => r.Health == "healthy");
+        Assert.Equal(pid, thawed.Pid);
+        Assert.Equal("healthy", (await cluster.ResourceAsync("node-1", Ct)).Health);
+
+        // Nothing runs, nothing is probed.
+        Assert.Equal("unknown", (await PostAsync(cluster, "/api/resources/node-2/stop", HttpStatusCode.OK)).Health);
+        Assert.Equal("unknown", (await cluster.ResourceAsync("node-2", Ct)).Health);
+        Assert.Contains("data-field=\"health\" class=\"badge health-unknown\">unknown<", await cluster.Api.GetStringAsync("/", Ct));
+    }
+
+    /// <summary>Polls the API (the probe runs every second, and a frozen process times it out after five).</summary>
+    private static async Task<ResourceJson> WaitForAsync(DashboardCluster cluster, string name, Func<ResourceJson, bool> predicate)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var resource = await cluster.ResourceAsync(name, Ct);
+            if (predicate(resource)) return resource;
+            Assert.True(DateTime.UtcNow < deadline, $"{name} is still {resource}");
+            await Task.Delay(200, Ct);
+        }
+    }
+
+    [Fact]
     public async Task Logs_are_read_by_sequence_and_filtered()
     {
         await using var cluster = await DashboardCluster.StartAsync(Ct);
