@@ -22,6 +22,7 @@ public sealed class GatewayMetrics
     private long _underReplicated;
     private long _backlog;
     private long _unreadable;
+    private long _errorQueueMessages;
 
     public GatewayMetrics(IMeterFactory meters)
     {
@@ -41,6 +42,9 @@ public sealed class GatewayMetrics
         // What the Replicator can repair now; this one should drain to zero.
         meter.CreateObservableGauge("dfs.gateway.chunks.replication_backlog", () => Interlocked.Read(ref _backlog));
         meter.CreateObservableGauge("dfs.gateway.chunks.unreadable", () => Interlocked.Read(ref _unreadable));
+        // Messages the Replicator gave up on (its consumers' "_error" queues on RabbitMQ); the reconciler repairs
+        // their chunks anyway, but a growing number means something keeps failing.
+        meter.CreateObservableGauge("dfs.gateway.replication.error_queue_messages", () => Interlocked.Read(ref _errorQueueMessages), "{message}");
     }
 
     public void FileStored(long bytes) { _filesStored.Add(1); _bytesStored.Add(bytes); }
@@ -59,4 +63,6 @@ public sealed class GatewayMetrics
         Interlocked.Exchange(ref _backlog, backlog);
         Interlocked.Exchange(ref _unreadable, unreadable);
     }
+
+    public void ErrorQueuesMeasured(long messages) => Interlocked.Exchange(ref _errorQueueMessages, messages);
 }

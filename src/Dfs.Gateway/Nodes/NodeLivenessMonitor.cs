@@ -7,12 +7,13 @@ namespace Dfs.Gateway.Nodes;
 /// <summary>
 /// Watches heartbeats: publishes NodeLost when a node turns dead (the Replicator then restores its
 /// chunks elsewhere), checks a node's inventory against the metadata when it comes back, and keeps the
-/// under-replicated, backlog and unreadable gauges current.
+/// under-replicated, backlog, unreadable and error-queue gauges current.
 /// </summary>
 public sealed class NodeLivenessMonitor(
     NodeRegistry registry,
     ReplicaVerifier verifier,
     EventPublisher events,
+    ErrorQueueInspector errorQueues,
     IServiceScopeFactory scopes,
     GatewayMetrics metrics,
     IOptions<ClusterOptions> cluster,
@@ -29,6 +30,8 @@ public sealed class NodeLivenessMonitor(
             await using var scope = scopes.CreateAsyncScope();
             var counts = await scope.ServiceProvider.GetRequiredService<Replication.ReplicationQueries>().CountAsync(ct);
             metrics.ReplicationMeasured(counts.UnderReplicated, counts.Repairable, counts.Unreadable);
+            // Null without a broker (no error queues) or when it cannot be read: the gauge keeps its last value.
+            if ((await errorQueues.DepthsAsync(ct)).Depths is { } depths) metrics.ErrorQueuesMeasured(depths.Values.Sum());
         }
         catch (Exception e) when (!ct.IsCancellationRequested)
         {
