@@ -21,8 +21,8 @@ namespace Dfs.Gateway.Namespace;
 /// folder all probe the same index pages for names that do not exist yet, and serializable snapshot isolation
 /// aborted most of them (6.8 rollbacks per 4 KiB PUT at 16 clients, docs/benchmarks.md). The locks keep the same
 /// guarantees: whatever adds or replaces an entry holds its parent directory FOR SHARE until it commits, and move
-/// and delete take the whole subtree FOR UPDATE first (repeating until no new row appears, see
-/// <see cref="LockSubtreeAsync"/>), then read and write it in later statements, which at READ COMMITTED see every
+/// and delete take the entry FOR UPDATE and then its whole subtree (repeating until no new row appears,
+/// see <see cref="FindSubtreeLockedAsync"/>), then read and write it in later statements, which at READ COMMITTED see every
 /// child committed while they waited. Names stay unique through the unique indexes (a
 /// violation is retried and then answered by the conflict policy). SQLite runs one writer at a time anyway.
 /// </remarks>
@@ -160,9 +160,7 @@ public sealed class NamespaceService(MetadataDbContext db, NodeRegistry nodes, T
 
         return await RetryAsync(NamespaceIsolation, async () =>
         {
-            await LockSubtreeAsync(from, ct);
-            var entry = await db.Entries.AsTracking().FirstOrDefaultAsync(e => e.Path == from, ct)
-                        ?? throw DfsProblemException.NotFound(from);
+            var entry = await FindSubtreeLockedAsync(from, ct) ?? throw DfsProblemException.NotFound(from);
             if (await db.Entries.AnyAsync(e => e.Path == to, ct))
                 throw DfsProblemException.Conflict($"'{to}' already exists.");
             var parent = await RequireDirectoryAsync(DfsPath.Parent(to), ct);
@@ -197,8 +195,7 @@ public sealed class NamespaceService(MetadataDbContext db, NodeRegistry nodes, T
         if (path == DfsPath.Root) throw DfsProblemException.BadRequest("Invalid delete", "The root cannot be deleted.");
         return await RetryAsync(NamespaceIsolation, async () =>
         {
-            await LockSubtreeAsync(path, ct);
-            var entry = await FindAsync(path, ct) ?? throw DfsProblemException.NotFound(path);
+            var entry = await FindSubtreeLockedAsync(path, ct) ?? throw DfsProblemException.NotFound(path);
             if (expected is { } kind && entry.Kind != kind)
                 throw DfsProblemException.Conflict($"'{path}' is a {entry.Kind.ToString().ToLowerInvariant()}.");
 
@@ -267,6 +264,18 @@ public sealed class NamespaceService(MetadataDbContext db, NodeRegistry nodes, T
         return rows.AsTracking().FirstOrDefaultAsync(ct);
     }
 
+    /// <summary>
+    /// The entry at <paramref name="path"/> with it and everything below it locked FOR UPDATE (on SQLite, one writer
+    /// at a time anyway, a tracked read). The entry is locked first: looked up after the subtree lock, an entry committed
+    /// in between would be moved or deleted without any of its subtree locked.
+    /// </summary>
+    internal async Task<EntryRecord?> FindSubtreeLockedAsync(string path, CancellationToken ct)
+    {
+        var entry = await FindLockedAsync(path, forUpdate: true, ct);
+        if (entry is not null) await LockSubtreeAsync(path, ct);
+        return entry;
+    }
+
     /// <summary>Locks <paramref name="path"/> and everything below it FOR UPDATE (PostgreSQL; SQLite has one writer).</summary>
     /// <remarks>
     /// One statement is not enough: it locks the rows of the snapshot it took before waiting, and a writer it waited
@@ -275,7 +284,7 @@ public sealed class NamespaceService(MetadataDbContext db, NodeRegistry nodes, T
     /// fresh snapshot, until it finds no row it had not locked: rows already locked cannot leave, so an unchanged
     /// count means an unchanged set, and every writer inside it has committed or now waits for this transaction.
     /// </remarks>
-    internal async Task LockSubtreeAsync(string path, CancellationToken ct)
+    private async Task LockSubtreeAsync(string path, CancellationToken ct)
     {
         if (!db.Database.IsNpgsql()) return;
         var prefix = path + "/";

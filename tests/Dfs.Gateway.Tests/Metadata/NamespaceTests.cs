@@ -179,13 +179,13 @@ public sealed class NamespaceTests
         }).ToList();
         var moves = Task.Run(async () =>
         {
-            for (var k = 0; k < 8; k++)
+            for (var k = 0; k < 16; k++)
                 try { await meta.NamesAsync(n => n.MoveAsync("/m/a", $"/m/z{k}", Ct)); }
                 catch (DfsProblemException e) when (e.Status == 404) { }
         }, Ct);
         var deletes = Task.Run(async () =>
         {
-            for (var k = 0; k < 8; k++)
+            for (var k = 0; k < 16; k++)
                 try { await meta.NamesAsync(n => n.DeleteAsync("/gone", recursive: true, expected: null, Ct)); }
                 catch (DfsProblemException e) when (e.Status == 404) { }
         }, Ct);
