@@ -26,7 +26,11 @@ public sealed class AppHostExe : IAsyncDisposable
     public static AppHostExe Start(params string[] args)
     {
         var dll = typeof(DfsApplication).Assembly.Location;
-        var psi = new ProcessStartInfo(ServiceProjects.DotnetHost()) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        // Through env(1), which resets SIGINT to its default: a test run started in the background (as CI may start
+        // it) inherits SIGINT ignored, and the runtime then leaves Ctrl+C ignored too, as a background job should.
+        var psi = new ProcessStartInfo("env") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add("--default-signal=INT");
+        psi.ArgumentList.Add(ServiceProjects.DotnetHost());
         psi.ArgumentList.Add(dll);
         foreach (var arg in args) psi.ArgumentList.Add(arg);
         // The test host's own settings must not leak into the AppHost under test.
