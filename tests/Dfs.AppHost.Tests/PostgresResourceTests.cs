@@ -60,7 +60,9 @@ public sealed class PostgresResourceTests
         Assert.Equal(ResourceState.Stopped, app.GetResource("postgres").State);
         await Procs.AssertAllGoneAsync(tree);
         Assert.Empty(ProcessTable.FindByCommandLine(dataDir));
-        Assert.Contains(app.GetResource("postgres").RecentOutput, l => l.Contains("database system is shut down", StringComparison.Ordinal));
+        // The exit can be seen a moment before the pipe's last lines are read.
+        await Procs.EventuallyAsync(() => app.GetResource("postgres").RecentOutput.Any(l => l.Contains("database system is shut down", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(5), "postgres's shutdown line in its output");
 
         await app.StartResourceAsync("postgres", Ct);
 
