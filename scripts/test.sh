@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs the whole Dfs test suite for real: PostgreSQL and RabbitMQ from Debian's packages, storage nodes
-# and gateways as processes. Ends with one line: "N passed, N failed" (", N skipped" when any).
+# Runs the whole Dfs test suite for real: PostgreSQL, RabbitMQ and Redis from Debian's packages, clusters started from
+# the real .NET Aspire AppHost. Ends with one line: "N passed, N failed" (", N skipped" when any).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -8,11 +8,12 @@ configuration=${CONFIGURATION:-Release}
 results="$root/artifacts/test-results"
 mkdir -p "$results"
 
-# What the suite needs from Debian: the servers the local profile runs, the browser the dashboard's test
-# drives, and the nginx the benchmark compares with. Prints the packages still missing.
+# What the suite needs from Debian: the servers the local profile runs, the browser the dashboard's and the web
+# console's tests drive, and the nginx the benchmark compares with. Prints the packages still missing.
 missing_packages() {
   ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || echo postgresql
   command -v rabbitmq-server >/dev/null 2>&1 || [ -x /usr/sbin/rabbitmq-server ] || echo rabbitmq-server
+  [ -x /usr/bin/redis-server ] || echo redis-server
   [ -x /usr/bin/chromium ] || echo chromium
   [ -x /usr/sbin/nginx ] || echo nginx
 }
@@ -48,6 +49,8 @@ fi
 status=0
 for project in tests/*/*.csproj; do
   name=$(basename "$project" .csproj)
+  # Libraries the tests share (Dfs.Testing) hold no tests.
+  grep -q '<IsTestProject>false</IsTestProject>' "$project" && continue
   echo "== $name"
   dotnet test "$project" -c "$configuration" --no-build -nologo \
     --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=minimal" \
@@ -64,8 +67,16 @@ else
   echo "The benchmark's short mode failed"; bench_failed=1
 fi
 
-# Nothing we started may outlive the run.
-orphans=$(pgrep -af 'Dfs\.(Gateway|StorageNode|Replicator|AppHost)\.dll|postgres -D .*dfs-|beam\.smp.*dfs-' | grep -v pgrep || true)
+# Nothing we started may outlive the run. DCP removes what it ran, and itself, within seconds of its application's end:
+# give it up to a minute.
+find_orphans() {
+  pgrep -af 'Dfs\.(Gateway|StorageNode|Replicator|AppHost)( |$|\.dll)|postgres -D .*dfs-|beam\.smp.*dfs-|redis-server .*:|epmd -port|aspire\.hosting\.orchestration.*/dcp |Aspire\.Dashboard' | grep -v pgrep || true
+}
+for _ in $(seq 60); do
+  orphans=$(find_orphans)
+  [ -z "$orphans" ] && break
+  sleep 1
+done
 extra_failed=0
 if [ -n "$orphans" ]; then
   echo "Orphan processes left behind:"; echo "$orphans"

@@ -25,7 +25,7 @@ public sealed class BenchContext(BenchOptions options, BenchReport report, DfsTa
     {
         var groups = dfs.ProcessGroups().ToDictionary(g => g.Key, g => new ProcessGroup(g.Value), StringComparer.Ordinal);
         if (nginx is not null) groups["nginx"] = new ProcessGroup([nginx.Pid]);
-        // Only this process: the cluster's processes are our children (the AppHost runs in here) and are counted above.
+        // Only this process: the AppHost runs in here, but DCP runs the cluster's processes, counted above by component.
         groups[ClientGroup] = new ProcessGroup([Environment.ProcessId], IncludeDescendants: false);
         return groups;
     }

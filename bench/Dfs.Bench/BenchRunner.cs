@@ -3,7 +3,6 @@ using Dfs.Bench.Baselines;
 using Dfs.Bench.Cluster;
 using Dfs.Bench.Results;
 using Dfs.Bench.Workloads;
-using Microsoft.Extensions.Logging;
 using Spectre.Console;
 
 namespace Dfs.Bench;
@@ -36,9 +35,6 @@ public static class BenchRunner
     {
         var clock = Stopwatch.StartNew();
         var report = new BenchReport(options);
-        using var loggerFactory = LoggerFactory.Create(b => b
-            .AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; })
-            .SetMinimumLevel(LogLevel.Warning));
 
         var (nginxBinary, nginxVersion, nginxProblem) = options.SkipNginx
             ? (null, null, "skipped with --no-nginx")
@@ -49,11 +45,11 @@ public static class BenchRunner
             BenchContext.Log($"nginx baselines n/a: {nginxProblem}");
         }
 
-        BenchContext.Log(options.Gateway is { } g ? $"targeting the running cluster at {g}" : "starting a cluster (local profile) through the AppHost's testing builder");
+        BenchContext.Log(options.Gateway is { } g ? $"targeting the running cluster at {g}" : "starting a cluster (local profile) through the AppHost, as the tests do (DfsTestCluster)");
         DfsTarget dfs;
         try
         {
-            dfs = options.Gateway is { } url ? DfsTarget.Attach(url, options.Token) : await DfsTarget.StartAsync(options, loggerFactory, ct);
+            dfs = options.Gateway is { } url ? DfsTarget.Attach(url, options.Token) : await DfsTarget.StartAsync(options, ct);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -117,7 +113,8 @@ public static class BenchRunner
         {
             if (context is not null) report.CpuPhases = context.Cpu.Phases;
             BenchContext.Log("stopping nginx and the cluster");
-            var started = Measuring.ProcFs.Trees(BenchContext.Groups(dfs, nginx).Where(g => g.Value.IncludeDescendants).SelectMany(g => g.Value.Pids));
+            var started = Measuring.ProcFs.Trees(BenchContext.Groups(dfs, nginx).Where(g => g.Value.IncludeDescendants).SelectMany(g => g.Value.Pids)
+                .Concat(dfs.StartedProcesses()));
             nginxHttp?.Dispose();
             if (nginx is not null) await nginx.DisposeAsync();
             await dfs.DisposeAsync();

@@ -1,10 +1,54 @@
-using Dfs.AppHost.Hosting;
+using Dfs.AppHost.Cluster;
+using Dfs.AppHost.Settings;
 
 namespace Dfs.AppHost;
 
-// A named class rather than top-level statements: tests reference both this library and services
-// whose top-level Program would otherwise clash.
+// A named class, not top-level statements: tests reference this assembly beside the gateway's, whose Program is global.
 public static class Program
 {
-    public static Task<int> Main(string[] args) => DfsHost.RunAsync(args);
+    public static int Main(string[] args)
+    {
+        // Dfs as a diagram: the profile's servers, the gateway, the storage nodes and the Replicator, each waiting for what it uses.
+        var commandLine = DfsCommandLine.Parse(args);
+        if (commandLine.ShowHelp) return DfsCommandLine.PrintHelp();
+        if (commandLine.Errors.Count > 0) return DfsCommandLine.PrintErrors(commandLine.Errors);
+
+        var builder = DistributedApplication.CreateBuilder(DfsCommandLine.AspireOptions(commandLine));
+        if (builder.AddDfsSettings() is not { } dfs) return DfsCommandLine.InvalidOptions;
+
+        var metadata = builder.AddMetadata(dfs);            // PostgreSQL, your server, or SQLite (embedded)
+        var messaging = builder.AddMessaging(dfs);          // RabbitMQ + its epmd, your broker, or none (embedded: in-memory bus)
+        var cache = builder.AddCache(dfs);                  // Redis, your server, or none (embedded: in-process caches)
+        var adminPassword = builder.AddAdminPassword(dfs);
+        var clusterSecret = builder.AddClusterSecret(dfs);
+
+        var gateway = builder.AddProject<Projects.Dfs_Gateway>(DfsCluster.GatewayName)
+            .WithDfsService(dfs, clusterSecret)
+            .AsGateway(dfs, adminPassword)
+            .WithReference(metadata).WaitFor(metadata)
+            .WithServer(messaging)
+            .WithServer(cache)
+            .WithAddStorageNodeCommand();
+
+        foreach (var (name, startedWithCluster) in dfs.StorageNodes)
+        {
+            builder.AddProject<Projects.Dfs_StorageNode>(name)
+                .WithDfsService(dfs, clusterSecret)
+                .AsStorageNode(dfs, gateway)
+                .WithReference(gateway).WaitFor(gateway)
+                .WithExplicitStartUnless(startedWithCluster);
+        }
+
+        if (messaging is not null)
+        {
+            builder.AddProject<Projects.Dfs_Replicator>(DfsCluster.ReplicatorName)
+                .WithDfsService(dfs, clusterSecret)
+                .AsReplicator(dfs)
+                .WithReference(messaging).WaitFor(messaging)
+                .WithReference(gateway).WaitFor(gateway);
+        }
+
+        builder.Build().Run();
+        return 0;
+    }
 }

@@ -55,6 +55,9 @@ public sealed record CliEnvironment
 
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
+    /// <summary>How often a command that waits on the gateway (`nodes drain --wait`, `nodes remove`) asks for progress.</summary>
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(500);
+
     /// <summary>Ctrl+C routing; Program feeds it from Console.CancelKeyPress, tests call <see cref="Interrupts.TryInterrupt"/>.</summary>
     public Interrupts Interrupts { get; init; } = new();
 

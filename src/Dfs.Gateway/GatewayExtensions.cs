@@ -1,6 +1,7 @@
 using Dfs.Contracts.Clients;
 using Dfs.Gateway.Auth;
 using Dfs.Gateway.Cluster;
+using Dfs.Gateway.Console;
 using Dfs.Gateway.Data;
 using Dfs.Gateway.Files;
 using Dfs.Gateway.Http;
@@ -16,6 +17,8 @@ namespace Dfs.Gateway;
 
 public static class GatewayExtensions
 {
+    private const string StorageNodesHttpClient = "Dfs.Gateway.StorageNodes";
+
     public static WebApplicationBuilder AddGateway(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -27,6 +30,7 @@ public static class GatewayExtensions
 
         builder.AddMetadataDatabase();
         builder.AddGatewayAuth();
+        builder.AddConsole();
         builder.AddGatewayMessaging();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<GatewayMetrics>();
@@ -43,11 +47,15 @@ public static class GatewayExtensions
         builder.Services.AddScoped<NodeDrains>();
         builder.Services.AddScoped<NamespaceService>();
         builder.Services.AddScoped<FileCommitter>();
+        builder.Services.AddSingleton<ChunkStorer>();
         builder.Services.AddScoped<UploadService>();
         builder.Services.AddScoped<DownloadService>();
 
-        // Chunk transfers have their own per-request timeouts; the client-wide one must not cut long streams.
-        builder.Services.AddHttpClient<IStorageNodeClient, StorageNodeClient>(c => c.Timeout = Timeout.InfiniteTimeSpan);
+        // The data path to the nodes: Refit clients per node, no resilience handler (a retry would resend a spent body;
+        // a failed store moves on to another node instead), and no client-wide timeout: each transfer has its own.
+        builder.Services.AddHttpClient(StorageNodesHttpClient, c => c.Timeout = Timeout.InfiniteTimeSpan);
+        builder.Services.AddSingleton<IStorageNodeClient>(sp =>
+            new StorageNodeClient(() => sp.GetRequiredService<IHttpClientFactory>().CreateClient(StorageNodesHttpClient)));
 
         builder.Services.AddDfsProblems();
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer<Auth.SecuritySchemesTransformer>());
@@ -67,6 +75,7 @@ public static class GatewayExtensions
         app.UseStatusCodePages();
         app.UseDotSegmentRefusal();
         app.UseClusterSignatures(context => context.Request.Path.StartsWithSegments("/internal"));
+        app.UseConsoleSecurityHeaders();
         // Who is calling first, so the rate limiter's bucket is per user name when there is one; the limiter
         // before authorization, so wrong passwords are throttled too instead of answered 401 at full speed.
         app.UseAuthentication();
@@ -89,6 +98,9 @@ public static class GatewayExtensions
             .MapClusterEndpoints()
             .MapReplicationEndpoints();
 
+        // The web console (/console): the product UI, on the same users, tokens and access rules as the API.
+        app.MapConsole();
+
         app.MapGroup("/internal").WithTags("Internal").ExcludeFromDescription()
             .MapInternalNodeEndpoints()
             .MapInternalReplicationEndpoints();
@@ -99,6 +111,7 @@ public static class GatewayExtensions
             api = "/api",
             openapi = "/openapi/v1.json",
             swagger = "/swagger",
+            console = ConsoleRoutes.Prefix,
             chunkSizeBytes = options.Value.ChunkSizeBytes,
             replicationFactor = options.Value.ReplicationFactor,
         })).ExcludeFromDescription().RequireAuthorization();

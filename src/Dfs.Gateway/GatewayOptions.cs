@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Dfs.Contracts.Cluster;
 
 namespace Dfs.Gateway;
 
@@ -8,10 +9,10 @@ public sealed class GatewayOptions
     public const string Section = "Dfs:Gateway";
 
     /// <summary>Files are cut into chunks of this size (the last one may be shorter).</summary>
-    [Range(4 * 1024, 64L * 1024 * 1024)]
+    [Range(SharedSettings.MinChunkSizeBytes, SharedSettings.MaxChunkSizeBytes)]
     public long ChunkSizeBytes { get; set; } = 8L * 1024 * 1024;
 
-    [Range(1, 16)]
+    [Range(SharedSettings.MinReplicationFactor, SharedSettings.MaxReplicationFactor)]
     public int ReplicationFactor { get; set; } = 3;
 
     /// <summary>How many nodes a chunk store tries before the PUT fails.</summary>
@@ -51,7 +52,7 @@ public sealed class ClusterOptions
 {
     public const string Section = "Dfs:Cluster";
 
-    [Range(50, 60_000)]
+    [Range(SharedSettings.MinHeartbeatIntervalMs, SharedSettings.MaxHeartbeatIntervalMs)]
     public int HeartbeatIntervalMs { get; set; } = 2000;
 
     /// <summary>
@@ -68,6 +69,6 @@ public sealed class ClusterOptions
     public TimeSpan DeadAfter => TimeSpan.FromMilliseconds(NodeDeadAfterMs);
 
     /// <summary>A node silent for this long is dead: its copies no longer count.</summary>
-    [Range(100, 3_600_000)]
+    [Range(SharedSettings.MinNodeDeadAfterMs, SharedSettings.MaxNodeDeadAfterMs)]
     public int NodeDeadAfterMs { get; set; } = 15_000;
 }

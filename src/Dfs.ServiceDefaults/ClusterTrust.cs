@@ -60,15 +60,18 @@ public static partial class ClusterTrustExtensions
         services.AddSingleton(sp => new ClusterSignature(sp.GetRequiredService<IOptions<ClusterTrustOptions>>().Value.Secret!));
         services.ConfigureHttpClientDefaults(http =>
         {
-            http.ConfigurePrimaryHttpMessageHandler((handler, sp) =>
-            {
-                if (handler is SocketsHttpHandler sockets)
-                    sockets.TrustPinned(sp.GetRequiredService<IOptions<ClusterTrustOptions>>().Value.GatewayCertificateThumbprint);
-            });
+            http.ConfigurePrimaryHttpMessageHandler(PinGatewayCertificate);
             // The wall clock, not a TimeProvider service: signatures are checked by other processes against theirs.
             http.AddHttpMessageHandler(sp => new ClusterSigningHandler(sp.GetRequiredService<ClusterSignature>()));
         });
         return services;
+    }
+
+    /// <summary>The gateway certificate's pin (Dfs:Cluster:GatewayCertificateThumbprint) on a client's primary handler.</summary>
+    public static void PinGatewayCertificate(HttpMessageHandler handler, IServiceProvider services)
+    {
+        if (handler is SocketsHttpHandler sockets)
+            sockets.TrustPinned(services.GetRequiredService<IOptions<ClusterTrustOptions>>().Value.GatewayCertificateThumbprint);
     }
 
     /// <summary>

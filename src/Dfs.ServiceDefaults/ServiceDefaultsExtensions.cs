@@ -1,36 +1,51 @@
-using System.Diagnostics;
+using Dfs.Contracts.Clients;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
+using Refit;
 
 namespace Dfs.ServiceDefaults;
 
 /// <summary>
-/// What every Dfs service shares, in the shape of Aspire's ServiceDefaults: OpenTelemetry, health checks,
-/// HttpClient defaults. Built on the base OpenTelemetry package because the hosting and instrumentation
-/// packages are not in our registry: the runtime's own ActivitySources and Meters give the same signals.
+/// What every Dfs service shares, in the shape of Aspire's ServiceDefaults: OpenTelemetry (traces, metrics, logs; OTLP
+/// when OTEL_EXPORTER_OTLP_ENDPOINT is set, as the AppHost sets it), health checks, service discovery for every
+/// HttpClient, and the links to other services as Refit clients (control plane with Aspire's standard resilience,
+/// data path with its own rules).
 /// </summary>
 public static class ServiceDefaultsExtensions
 {
     public const string LiveTag = "live";
+    public const string HealthPath = "/health";
+    public const string AlivePath = "/alive";
+
+    /// <summary>Our own ActivitySources and Meters are all named Dfs.*.</summary>
+    public const string DfsTelemetry = "Dfs.*";
 
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
         builder.ConfigureOpenTelemetry();
+        // A service is unhealthy for a moment at every start (not yet registered, the bus not yet connected), and the
+        // health check service logs each unhealthy probe as an error: the dashboard shows health itself, so only a
+        // crashing check is worth a log line.
+        builder.Logging.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks.DefaultHealthCheckService", LogLevel.Critical);
         builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag]);
         builder.Services.AddProblemDetails();
-        // No per-request log lines and scopes from IHttpClientFactory: chunk and heartbeat traffic would log four lines a
-        // request at Information; failures are logged where they are handled, with what they mean.
-        builder.Services.ConfigureHttpClientDefaults(http => http.RemoveAllLoggers().ConfigurePrimaryHttpMessageHandler(CreateDefaultHandler));
-        builder.Services.AddHostedService<ParentProcessWatchdog>();
+        builder.Services.AddServiceDiscovery();
+        builder.Services.ConfigureHttpClientDefaults(http =>
+        {
+            // No per-request log lines and scopes from IHttpClientFactory: chunk and heartbeat traffic would log four lines
+            // a request at Information; failures are logged where they are handled, with what they mean.
+            http.RemoveAllLoggers().ConfigurePrimaryHttpMessageHandler(CreateDefaultHandler);
+            // http://gateway resolves through services__gateway__http__0 (Aspire's way); a concrete address passes through.
+            http.AddServiceDiscovery();
+        });
         return builder;
     }
 
@@ -53,54 +68,50 @@ public static class ServiceDefaultsExtensions
             logging.IncludeScopes = true;
         });
 
-        var otel = new ServiceCollectionOpenTelemetryBuilder(builder.Services);
-        otel.WithTracing(tracing => tracing
-                .AddSource("Microsoft.AspNetCore", "System.Net.Http", "Npgsql", "MassTransit", "Dfs.*"))
+        builder.Services.AddOpenTelemetry()
+            .WithTracing(tracing => tracing
+                .AddAspNetCoreInstrumentation(aspnet => aspnet.Filter = context => !IsProbe(context.Request.Path))
+                .AddHttpClientInstrumentation()
+                // Npgsql's commands, MassTransit's sends and consumes (its context crosses RabbitMQ), Redis, and ours.
+                .AddSource("Npgsql", "MassTransit", "StackExchange.Redis", DfsTelemetry))
             .WithMetrics(metrics => metrics
-                .AddMeter("Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Net.Http",
-                    "System.Runtime", "Npgsql", "MassTransit", "Dfs.*"));
+                .AddAspNetCoreInstrumentation()
+                .AddHttpClientInstrumentation()
+                .AddRuntimeInstrumentation()
+                .AddMeter("Npgsql", "Microsoft.EntityFrameworkCore", "MassTransit", DfsTelemetry));
 
         // Only export when someone listens: the exporter reads OTEL_* itself (endpoint, headers, service name).
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
-            otel.UseOtlpExporter();
-
-        builder.Services.AddHostedService<TelemetryStarter>();
+            builder.Services.AddOpenTelemetry().UseOtlpExporter();
         return builder;
+    }
+
+    /// <summary>
+    /// A control-plane link to another service as a Refit client (small JSON calls: registration, heartbeats, work,
+    /// reports, the CLI's commands) with Aspire's standard resilience: retries of transient failures, timeouts, a circuit
+    /// breaker. Never for calls that stream a body: a retry would resend a spent stream.
+    /// </summary>
+    public static IHttpClientBuilder AddControlPlaneClient<TApi>(this IServiceCollection services, Action<IServiceProvider, HttpClient> configure)
+        where TApi : class
+    {
+        var client = services.AddRefitGeneratedClient<TApi>(DfsJsonContext.Default, _ => DfsRefit.Settings);
+        // Refit's registration brings a primary handler of its own, which would drop the defaults' (pooling, the pin of
+        // the gateway's certificate): put them back on this client.
+        client.ConfigurePrimaryHttpMessageHandler(CreateDefaultHandler);
+        client.ConfigurePrimaryHttpMessageHandler(ClusterTrustExtensions.PinGatewayCertificate);
+        client.ConfigureHttpClient(configure);
+        client.AddStandardResilienceHandler();
+        return client;
     }
 
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
-        app.Use(TagServerSpan);
-        app.MapHealthChecks("/health");
-        app.MapHealthChecks("/alive", new HealthCheckOptions { Predicate = check => check.Tags.Contains(LiveTag) });
+        // Mapped in every environment: DCP runs the services without ASPNETCORE_ENVIRONMENT (Production), and the AppHost's
+        // health checks and WaitFor depend on them. They reveal nothing but "Healthy".
+        app.MapHealthChecks(HealthPath);
+        app.MapHealthChecks(AlivePath, new HealthCheckOptions { Predicate = check => check.Tags.Contains(LiveTag) });
         return app;
     }
 
-    /// <summary>ASP.NET Core 10 server spans carry no route: add it and the status so traces are readable.</summary>
-    private static async Task TagServerSpan(HttpContext context, Func<Task> next)
-    {
-        await next();
-        if (Activity.Current is not { } activity) return;
-        if (context.GetEndpoint() is RouteEndpoint route) activity.SetTag("http.route", route.RoutePattern.RawText);
-        activity.SetTag("http.response.status_code", context.Response.StatusCode);
-        if (context.Response.StatusCode >= 500) activity.SetStatus(ActivityStatusCode.Error);
-    }
-
-    private sealed class ServiceCollectionOpenTelemetryBuilder(IServiceCollection services) : IOpenTelemetryBuilder
-    {
-        public IServiceCollection Services { get; } = services;
-    }
-
-    /// <summary>The providers are lazy singletons; resolving them at start makes the SDK subscribe to sources and meters.</summary>
-    private sealed class TelemetryStarter(IServiceProvider services) : IHostedService
-    {
-        public Task StartAsync(CancellationToken cancellationToken)
-        {
-            services.GetService<TracerProvider>();
-            services.GetService<MeterProvider>();
-            return Task.CompletedTask;
-        }
-
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-    }
+    private static bool IsProbe(PathString path) => path.StartsWithSegments(HealthPath) || path.StartsWithSegments(AlivePath);
 }

@@ -1,8 +1,10 @@
 using System.Text;
 using System.Text.Json;
+using Dfs.Cli.Commands;
 using Dfs.Cli.Configuration;
 using Dfs.Cli.Output;
 using Dfs.Cli.Tests.Infrastructure;
+using Dfs.Contracts.Cluster;
 
 namespace Dfs.Cli.Tests;
 
@@ -166,6 +168,109 @@ public sealed class AuthCommandTests : IAsyncLifetime
         Assert.DoesNotContain(Password, result.Out);
         Assert.Equal(Basic("alice", Password), _auth.Last("POST", "/api/auth/tokens").Authorization);
         Assert.Contains("logged in as alice", result.Out);
+    }
+
+    private const string KeptAdminPassword = "kept-Admin-passw0rd";
+
+    /// <summary>What the AppHost leaves in its state folder: cluster.json naming a gateway, and the admin's password file.</summary>
+    private string KeepAdminPassword(string? gateway = null, string? adminUser = null, string password = KeptAdminPassword)
+    {
+        new ClusterFile("local", gateway ?? _gateway.Url, null, [], AdminUser: adminUser).Write(_cli.State.Path);
+        var path = AdminPasswordFile.PathIn(_cli.State.Path);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, password + "\n");
+        return path;
+    }
+
+    [Fact]
+    public async Task On_the_clusters_machine_the_admin_logs_in_with_the_password_the_apphost_keeps()
+    {
+        _auth.WithUser("admin", KeptAdminPassword, isAdmin: true);
+        var path = KeepAdminPassword();
+
+        var result = await _cli.RunAsync("login", "--user", "admin");
+
+        Assert.True(result.ExitCode == ExitCodes.Ok, result.ToString());
+        Assert.Contains($"dfs: using the admin password kept by the AppHost in {path}", result.Error);
+        Assert.Equal(Basic("admin", KeptAdminPassword), _auth.Last("POST", "/api/auth/tokens").Authorization);
+        Assert.Contains("logged in as admin", result.Out);
+        Assert.DoesNotContain(KeptAdminPassword, File.ReadAllText(_cli.CredentialsFile));
+
+        // The gateway found through cluster.json alone (no DFS_GATEWAY) is that cluster's too; the user may come from DFS_USER.
+        _cli.Variables.Remove("DFS_GATEWAY");
+        _cli.Variables["DFS_USER"] = "admin";
+        var viaClusterFile = await _cli.RunAsync("login");
+        Assert.True(viaClusterFile.ExitCode == ExitCodes.Ok, viaClusterFile.ToString());
+        Assert.Contains("using the admin password kept by the AppHost", viaClusterFile.Error);
+    }
+
+    [Fact]
+    public async Task At_a_terminal_the_admin_is_asked_only_the_user_name()
+    {
+        _auth.WithUser("admin", KeptAdminPassword, isAdmin: true);
+        KeepAdminPassword();
+        // No password among the keys: asking for one would fail the test.
+        _cli.TypedKeys = "admin\n";
+
+        var result = await _cli.RunAsync("login");
+
+        Assert.True(result.ExitCode == ExitCodes.Ok, result.ToString());
+        Assert.DoesNotContain("Password:", result.Out);
+        Assert.Equal(Basic("admin", KeptAdminPassword), _auth.Last("POST", "/api/auth/tokens").Authorization);
+    }
+
+    [Fact]
+    public async Task The_kept_password_is_only_for_that_clusters_admin_at_that_clusters_gateway()
+    {
+        _auth.WithUser("admin", KeptAdminPassword, isAdmin: true).WithUser("root", KeptAdminPassword, isAdmin: true);
+        const string NoTerminal = "no terminal to ask the password on: pipe it with --password-stdin";
+
+        // Another user: as before, a password is needed.
+        KeepAdminPassword();
+        var otherUser = await _cli.RunAsync("login", "--user", "alice");
+        Assert.Equal(ExitCodes.Usage, otherUser.ExitCode);
+        Assert.Contains(NoTerminal, otherUser.Error);
+
+        // A password from stdin wins over the file.
+        var fromStdin = await LoginAsync(user: "admin", password: "admin-password");
+        Assert.True(fromStdin.ExitCode == ExitCodes.Unauthenticated, fromStdin.ToString());
+        Assert.DoesNotContain("kept by the AppHost", fromStdin.Error);
+        Assert.Equal(Basic("admin", "admin-password"), _auth.Last("POST", "/api/auth/tokens").Authorization);
+
+        // cluster.json names another gateway: the kept password is never sent to this one.
+        KeepAdminPassword(gateway: "http://127.0.0.1:1");
+        var elsewhere = await _cli.RunAsync("login", "--user", "admin");
+        Assert.Equal(ExitCodes.Usage, elsewhere.ExitCode);
+        Assert.Contains(NoTerminal, elsewhere.Error);
+
+        // The cluster's admin is someone else.
+        KeepAdminPassword(adminUser: "root");
+        var notTheAdmin = await _cli.RunAsync("login", "--user", "admin");
+        Assert.Equal(ExitCodes.Usage, notTheAdmin.ExitCode);
+        var root = await _cli.RunAsync("login", "--user", "root");
+        Assert.True(root.ExitCode == ExitCodes.Ok, root.ToString());
+        Assert.Equal(Basic("root", KeptAdminPassword), _auth.Last("POST", "/api/auth/tokens").Authorization);
+
+        // No readable file.
+        KeepAdminPassword();
+        File.Delete(AdminPasswordFile.PathIn(_cli.State.Path));
+        var noFile = await _cli.RunAsync("login", "--user", "admin");
+        Assert.Equal(ExitCodes.Usage, noFile.ExitCode);
+        Assert.Contains(NoTerminal, noFile.Error);
+        Assert.DoesNotContain(_auth.Requests, r => r.Authorization == Basic("admin", KeptAdminPassword));
+    }
+
+    [Fact]
+    public async Task A_kept_password_the_admin_has_since_changed_fails_with_exit_8_and_says_so()
+    {
+        _auth.WithUser("admin", "changed-since", isAdmin: true);
+        var path = KeepAdminPassword();
+
+        var result = await _cli.RunAsync("login", "--user", "admin");
+
+        Assert.Equal(ExitCodes.Unauthenticated, result.ExitCode);
+        Assert.Contains($"{AuthCommands.LoginFailed} (the admin's password is no longer the one kept in {path}; pass it with --password-stdin)", result.Error);
+        Assert.False(File.Exists(_cli.CredentialsFile));
     }
 
     [Fact]

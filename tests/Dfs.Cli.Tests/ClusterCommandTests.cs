@@ -1,100 +1,136 @@
-using Dfs.Cli.Configuration;
+using System.Text.Json;
+using Dfs.Cli.Commands;
 using Dfs.Cli.Tests.Infrastructure;
-using Dfs.Contracts.AppHost;
 using Dfs.Contracts.Cluster;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
 
 namespace Dfs.Cli.Tests;
 
-/// <summary>`dfs cluster`: finding the AppHost, its token, and how its answers become output and exit codes.</summary>
-public sealed class ClusterCommandTests
+/// <summary>`dfs cluster status`: a read-only view of cluster.json in the state folder; dfs talks to no AppHost.</summary>
+public sealed class ClusterCommandTests : IDisposable
 {
-    private const string Token = "0123456789abcdef0123456789abcdef";
+    private readonly CliHarness _cli = new();
 
-    private static void WriteClusterFile(CliHarness cli, string? dashboard, string? token) =>
-        new ClusterFile("local", "http://127.0.0.1:1", dashboard, [], token).Write(cli.State.Path);
+    private string ClusterJson => Path.Combine(_cli.State.Path, ClusterFile.FileName);
 
-    [Fact]
-    public async Task Without_a_running_apphost_the_command_exits_6_and_says_how_to_start_one()
-    {
-        using var cli = new CliHarness();
-        var result = await cli.RunAsync("cluster", "status");
-        Assert.Equal(ExitCodes.Unreachable, result.ExitCode);
-        Assert.Contains(AppHostLocator.NoAppHostMessage, result.Error);
-    }
-
-    [Fact]
-    public async Task An_apphost_flag_without_a_token_is_a_usage_error()
-    {
-        using var cli = new CliHarness();
-        var result = await cli.RunAsync("cluster", "status", "--apphost", "http://127.0.0.1:1");
-        Assert.Equal(ExitCodes.Usage, result.ExitCode);
-        Assert.Contains(AppHostLocator.TokenVariable, result.Error);
-    }
-
-    [Fact]
-    public async Task The_token_from_cluster_json_is_sent_and_a_refused_token_is_explained()
-    {
-        await using var apphost = await FixtureGateway.StartAsync(app => app.MapGet(AppHostRoutes.Resources, (HttpContext http) =>
-            http.Request.Headers.Authorization == $"Bearer {Token}"
-                ? Results.Ok(new[] { new AppHostResource("gateway", "gateway", "running", 42, "http://127.0.0.1:5000", DateTimeOffset.UtcNow, 75, 1, null, "unhealthy") })
-                : Results.Problem(statusCode: 401, title: "Unauthorized")));
-        using var cli = new CliHarness();
-
-        WriteClusterFile(cli, apphost.Url, Token);
-        var ok = await cli.RunAsync("cluster", "status");
-        Assert.True(ok.ExitCode == ExitCodes.Ok, ok.ToString());
-        Assert.Contains("gateway", ok.Out);
-        Assert.Contains("1m15s", ok.Out);
-        Assert.Contains("unhealthy", ok.Out);
-        Assert.Contains("1 of 1 resource(s) running", ok.Out);
-
-        WriteClusterFile(cli, apphost.Url, "a-token-from-an-earlier-run");
-        var refused = await cli.RunAsync("cluster", "status");
-        Assert.Equal(ExitCodes.BadRequest, refused.ExitCode);
-        Assert.Contains("refused the dashboard token", refused.Error);
-    }
-
-    [Fact]
-    public async Task An_unreachable_dashboard_is_reported_as_the_apphost_not_the_gateway()
-    {
-        using var cli = new CliHarness();
-        WriteClusterFile(cli, $"http://127.0.0.1:{ClosedPort.Get()}", Token);
-        var result = await cli.RunAsync("cluster", "add-node");
-        Assert.Equal(ExitCodes.Unreachable, result.ExitCode);
-        Assert.Contains("cannot reach the AppHost", result.Error);
-    }
-
-    [Fact]
-    public async Task Remove_node_follows_the_removal_until_it_ends_and_fails_when_it_failed()
-    {
-        var polls = 0;
-        await using var apphost = await FixtureGateway.StartAsync(app =>
+    /// <summary>As an Aspire AppHost writes it: Aspire's states, kinds beyond the services, no token, fields dfs does not know.</summary>
+    private void WriteAspireClusterFile(string gateway, string? token = null) => File.WriteAllText(ClusterJson, $$"""
         {
-            app.MapDelete(AppHostRoutes.Nodes + "/{name}", (string name) =>
-                Results.Accepted(value: new NodeRemovalInfo(name, "draining", 5, null)));
-            app.MapGet(AppHostRoutes.Nodes + "/{name}/removal", (string name) => ++polls switch
-            {
-                1 => Results.Ok(new NodeRemovalInfo(name, "draining", 2, null)),
-                2 => Results.Ok(new NodeRemovalInfo(name, "stopping", 0, null)),
-                _ => Results.Ok(name == "node-1"
-                    ? new NodeRemovalInfo(name, "removed", 0, null)
-                    : new NodeRemovalInfo(name, "failed", 3, "the drain did not finish")),
-            });
-        });
-        using var cli = new CliHarness();
-        WriteClusterFile(cli, apphost.Url, Token);
+          "profile": "local",
+          "gateway": "{{gateway}}",
+          "dashboard": "https://localhost:17043",
+          {{(token is null ? "" : $"\"dashboardToken\": \"{token}\",")}}
+          "aspire": { "version": "13.0" },
+          "resources": [
+            { "name": "postgres", "kind": "postgres", "pid": 101, "url": "tcp://127.0.0.1:5432", "state": "Running" },
+            { "name": "redis", "kind": "redis", "pid": null, "url": null, "state": "NotStarted" },
+            { "name": "gateway", "kind": "gateway", "pid": 202, "url": "{{gateway}}", "state": "Running", "health": "Healthy" },
+            { "name": "node-3", "kind": "storage-node", "pid": 303, "url": "http://127.0.0.1:5003", "state": "Exited", "exitCode": 0 }
+          ]
+        }
+        """);
 
-        var removed = await cli.RunAsync("cluster", "remove-node", "node-1");
-        Assert.True(removed.ExitCode == ExitCodes.Ok, removed.ToString());
-        Assert.Contains("node-1: draining, 5 chunk(s)", removed.Error);
-        Assert.Contains("node-1: draining, 2 chunk(s)", removed.Error);
-        Assert.Contains("node-1 drained and removed", removed.Out);
+    [Fact]
+    public async Task Without_cluster_json_status_exits_6_and_says_how_to_start_a_cluster()
+    {
+        var result = await _cli.RunAsync("cluster", "status");
 
-        polls = 0;
-        var failed = await cli.RunAsync("cluster", "remove-node", "node-2");
-        Assert.Equal(ExitCodes.Error, failed.ExitCode);
-        Assert.Contains("removing node-2 failed: the drain did not finish", failed.Error);
+        Assert.True(result.ExitCode == ExitCodes.Unreachable, result.ToString());
+        Assert.Contains($"dfs: no cluster: {ClusterJson} does not exist; {ClusterCommand.NoClusterFileHint}", result.Error);
+        Assert.Contains("dotnet run --project src/Dfs.AppHost", result.Error);
+        Assert.False(File.Exists(ClusterJson));
     }
+
+    [Fact]
+    public async Task Status_shows_the_urls_and_each_resource_without_contacting_anything_and_leaves_the_file_alone()
+    {
+        // Nothing listens at this gateway: status reads the file only.
+        var gateway = $"http://127.0.0.1:{ClosedPort.Get()}";
+        WriteAspireClusterFile(gateway);
+        var before = File.ReadAllBytes(ClusterJson);
+
+        var result = await _cli.RunAsync("cluster", "status");
+
+        Assert.True(result.ExitCode == ExitCodes.Ok, result.ToString());
+        Assert.Contains("profile    local", result.Out);
+        Assert.Contains($"gateway    {gateway}", result.Out);
+        Assert.Contains("dashboard  https://localhost:17043", result.Out);
+        foreach (var header in new[] { "name", "kind", "state", "pid", "url" }) Assert.Contains(header, result.Out);
+        Assert.Matches(@"postgres\W+postgres\W+Running\W+101\W+tcp://127\.0\.0\.1:5432", result.Out);
+        Assert.Matches(@"redis\W+redis\W+NotStarted\W+-\W+-", result.Out);
+        Assert.Matches(@"node-3\W+storage-node\W+Exited\W+303\W+http://127\.0\.0\.1:5003", result.Out);
+        Assert.Contains("2 of 4 resource(s) running", result.Out);
+        Assert.Equal("", result.Error);
+        Assert.Equal(before, File.ReadAllBytes(ClusterJson));
+    }
+
+    [Fact]
+    public async Task Status_json_has_the_profile_urls_and_resources_but_never_the_dashboard_token()
+    {
+        WriteAspireClusterFile("http://127.0.0.1:5000", token: "0123456789abcdef-secret");
+
+        var result = await _cli.RunAsync("cluster", "status", "--json");
+
+        Assert.True(result.ExitCode == ExitCodes.Ok, result.ToString());
+        using var json = JsonDocument.Parse(result.Out);
+        var root = json.RootElement;
+        Assert.Equal(ClusterJson, root.GetProperty("file").GetString());
+        Assert.Equal("local", root.GetProperty("profile").GetString());
+        Assert.Equal("http://127.0.0.1:5000", root.GetProperty("gateway").GetString());
+        Assert.Equal("https://localhost:17043", root.GetProperty("dashboard").GetString());
+        Assert.Equal(["postgres", "redis", "gateway", "node-3"], root.GetProperty("resources").EnumerateArray().Select(r => r.GetProperty("name").GetString()));
+        Assert.Equal("Exited", root.GetProperty("resources")[3].GetProperty("state").GetString());
+        Assert.Equal(303, root.GetProperty("resources")[3].GetProperty("pid").GetInt32());
+        Assert.DoesNotContain("secret", result.Out);
+    }
+
+    [Fact]
+    public async Task A_cluster_file_written_by_the_home_made_apphost_still_shows()
+    {
+        new ClusterFile("embedded", "http://127.0.0.1:5000", null,
+            [new ClusterResource("gateway", ResourceKinds.Gateway, 42, "http://127.0.0.1:5000", "running")], "token-of-the-old-dashboard").Write(_cli.State.Path);
+
+        var result = await _cli.RunAsync("cluster", "status");
+
+        Assert.True(result.ExitCode == ExitCodes.Ok, result.ToString());
+        Assert.Contains("dashboard  -", result.Out);
+        Assert.Contains("1 of 1 resource(s) running", result.Out);
+        Assert.DoesNotContain("token-of-the-old-dashboard", result.Out);
+    }
+
+    [Fact]
+    public async Task A_damaged_cluster_json_is_an_error_of_its_own_not_a_missing_cluster()
+    {
+        File.WriteAllText(ClusterJson, "{ not json");
+
+        var result = await _cli.RunAsync("cluster", "status");
+
+        Assert.True(result.ExitCode == ExitCodes.Error, result.ToString());
+        Assert.Contains($"dfs: {ClusterJson} is not a cluster file the AppHost writes", result.Error);
+    }
+
+    [Theory]
+    [InlineData(new[] { "cluster", "add-node" }, "add storage nodes from the Aspire dashboard")]
+    [InlineData(new[] { "cluster", "remove-node", "node-3" }, "use `dfs nodes remove NAME`")]
+    [InlineData(new[] { "cluster", "restart", "replicator" }, "restart resources from the Aspire dashboard")]
+    public async Task The_retired_apphost_commands_say_where_their_job_went(string[] args, string instead)
+    {
+        WriteAspireClusterFile("http://127.0.0.1:5000");
+
+        var result = await _cli.RunAsync(args);
+
+        Assert.True(result.ExitCode == ExitCodes.Usage, result.ToString());
+        Assert.Contains($"`dfs cluster {args[1]}` is gone (dfs talks only to the gateway): {instead}", result.Error);
+    }
+
+    [Fact]
+    public async Task Cluster_help_lists_status_only()
+    {
+        var result = await _cli.RunAsync("cluster", "--help");
+
+        Assert.Equal(ExitCodes.Ok, result.ExitCode);
+        Assert.Contains("status", result.Out);
+        foreach (var retired in new[] { "add-node", "remove-node", "restart", "--apphost" }) Assert.DoesNotContain(retired, result.Out);
+    }
+
+    public void Dispose() => _cli.Dispose();
 }

@@ -165,10 +165,37 @@ public sealed class DownloadTests : IDisposable
         Assert.Equal(ExitCodes.Conflict, refused.ExitCode);
         Assert.Contains("already exists (use --force to overwrite)", refused.Error);
         Assert.Equal("keep me", keptContent);
-        Assert.Equal(0, requestsBeforeForce); // refused before any request
+        Assert.Equal(1, requestsBeforeForce); // the remote was looked up first, and nothing was retried
         Assert.True(forced.ExitCode == ExitCodes.Ok, forced.ToString());
         Assert.Equal(Content, await File.ReadAllBytesAsync(_cli.Local["a.bin"], ct));
         Assert.Equal(["a.bin"], _cli.Local.Files());
+    }
+
+    [Fact]
+    public async Task A_missing_remote_is_not_found_even_when_the_local_file_exists()
+    {
+        await using var gateway = await ServeAsync(context =>
+            Results.Problem(statusCode: 404, title: "Not found", detail: "'/a.bin' does not exist.").ExecuteAsync(context));
+        var ct = TestContext.Current.CancellationToken;
+        await File.WriteAllTextAsync(_cli.Local["a.bin"], "keep me", ct);
+
+        var result = await _cli.RunAsync("get", "/a.bin", "--gateway", gateway.Url);
+
+        Assert.True(result.ExitCode == ExitCodes.NotFound, result.ToString());
+        Assert.Equal("dfs: '/a.bin' does not exist. (404 NotFound)\n", result.Error.ReplaceLineEndings("\n"));
+        Assert.Equal("keep me", await File.ReadAllTextAsync(_cli.Local["a.bin"], ct));
+        Assert.Equal(["a.bin"], _cli.Local.Files());
+    }
+
+    [Fact]
+    public async Task A_missing_remote_is_not_found_even_when_the_local_folder_is_missing()
+    {
+        await using var gateway = await ServeAsync(context =>
+            Results.Problem(statusCode: 404, title: "Not found", detail: "'/a.bin' does not exist.").ExecuteAsync(context));
+
+        var missing = await _cli.RunAsync("get", "/a.bin", "no-such-folder/", "--gateway", gateway.Url);
+        Assert.True(missing.ExitCode == ExitCodes.NotFound, missing.ToString());
+        Assert.Contains("'/a.bin' does not exist. (404 NotFound)", missing.Error);
     }
 
     [Fact]

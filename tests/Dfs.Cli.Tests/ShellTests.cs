@@ -109,6 +109,30 @@ public sealed class ShellTests : IDisposable
     }
 
     [Fact]
+    public async Task Get_in_the_shell_looks_the_remote_up_before_complaining_about_the_local_file()
+    {
+        var content = Encoding.UTF8.GetBytes("remote a.txt\n");
+        var files = new FakeNamespace().Folder("/docs").File("/docs/a.txt", content);
+        await using var gateway = await FixtureGateway.StartAsync(files.Map);
+        var ct = TestContext.Current.CancellationToken;
+        await File.WriteAllTextAsync(_cli.Local["missing.txt"], "local", ct);
+        await File.WriteAllTextAsync(_cli.Local["a.txt"], "local", ct);
+
+        var notFound = await _cli.RunWithInputAsync("cd /docs\nget missing.txt\n", "--gateway", gateway.Url, "shell");
+        var exists = await _cli.RunWithInputAsync("cd /docs\nget a.txt\n", "--gateway", gateway.Url, "shell");
+
+        // The remote does not exist: that is what the user hears (and the exit code), not that the local file exists.
+        Assert.Equal(ExitCodes.NotFound, notFound.ExitCode);
+        Assert.Equal("dfs: '/docs/missing.txt' does not exist. (404 NotFound)\n", notFound.Error.ReplaceLineEndings("\n"));
+        // The remote exists: now the local file is in the way.
+        Assert.Equal(ExitCodes.Conflict, exists.ExitCode);
+        Assert.Contains($"dfs: {_cli.Local["a.txt"]} already exists (use --force to overwrite)", exists.Error);
+        Assert.Equal("local", await File.ReadAllTextAsync(_cli.Local["a.txt"], ct));
+        Assert.Equal("local", await File.ReadAllTextAsync(_cli.Local["missing.txt"], ct));
+        Assert.Equal(["stat /docs", "get /docs/missing.txt", "stat /docs", "get /docs/a.txt"], files.Requests);
+    }
+
+    [Fact]
     public async Task Ctrl_c_in_an_interactive_shell_cancels_only_the_running_command()
     {
         var ct = TestContext.Current.CancellationToken;

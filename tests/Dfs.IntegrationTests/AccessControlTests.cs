@@ -17,13 +17,13 @@ public sealed class AccessControlTests(ClusterFixture cluster) : IDisposable
         foreach (var client in _clients) client.Dispose();
     }
 
-    /// <summary>The application's client for the gateway, with other credentials than its admin's.</summary>
-    private GatewayClient As(AuthenticationHeaderValue credential)
+    /// <summary>A client for the gateway with other credentials than its admin's.</summary>
+    private IGatewayApi As(AuthenticationHeaderValue credential)
     {
-        var http = cluster.App.CreateHttpClient("gateway");
+        var http = cluster.App.CreateGatewayClient();
         http.DefaultRequestHeaders.Authorization = credential;
         _clients.Add(http);
-        return new GatewayClient(http);
+        return DfsRefit.Gateway(http);
     }
 
     private static async Task ExpectAsync(HttpStatusCode status, Func<Task> action)
@@ -32,7 +32,7 @@ public sealed class AccessControlTests(ClusterFixture cluster) : IDisposable
         Assert.Equal(status, e.StatusCode);
     }
 
-    private static async Task ReadAsync(GatewayClient client, string path)
+    private static async Task ReadAsync(IGatewayApi client, string path)
     {
         await using var download = await client.GetFileAsync(path, ct: Ct);
         await download.Content.CopyToAsync(Stream.Null, Ct);

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Runtime.Versioning;
 using System.Security.Cryptography;
 using System.Text.Json;
+using Dfs.AppHost.Cluster;
 using Dfs.Contracts.Api;
 using Dfs.Contracts.Clients;
 using Dfs.Contracts.Security;
@@ -31,7 +32,7 @@ public sealed class CliAccessControlTests(ClusterFixture cluster) : IDisposable
     [Fact]
     public async Task Users_of_the_cli_reach_only_their_own_files_and_what_was_shared_with_them()
     {
-        var admin = NewUser("admin", AdminPassword.User, cluster.App.GatewayAdminPassword!);
+        var admin = NewUser("admin", AdminPassword.User, DfsClusterOptions.AdminPassword);
         var alice = NewUser("alice");
         var bob = NewUser("bob");
 
@@ -169,7 +170,7 @@ public sealed class CliAccessControlTests(ClusterFixture cluster) : IDisposable
     }
 
     private CliUser NewUser(string folder, string? user = null, string? password = null) =>
-        new(_root.FullName, cluster.App.GetEndpoint("gateway").ToString(), folder, user, password);
+        new(_root.FullName, cluster.App.GatewayUrl.ToString(), folder, user, password);
 
     /// <summary>One user of the CLI: a working folder and a config folder of their own ($XDG_CONFIG_HOME).</summary>
     private sealed class CliUser

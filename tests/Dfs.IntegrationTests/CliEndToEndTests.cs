@@ -1,7 +1,8 @@
-using System.Security.Cryptography;
 using System.Text.Json;
+using Dfs.AppHost.Cluster;
 using Dfs.Contracts.Api;
 using Dfs.Contracts.Clients;
+using Dfs.Contracts.Cluster;
 
 namespace Dfs.IntegrationTests;
 
@@ -219,6 +220,47 @@ public sealed class CliEndToEndTests(ClusterFixture cluster) : IDisposable
         Assert.DoesNotContain("%", quiet.Stdout + quiet.Stderr);
     }
 
+    [Fact]
+    public async Task Cluster_status_shows_the_apphosts_resources_from_cluster_json_and_the_retired_cluster_commands_exit_2()
+    {
+        // dfs on the cluster's machine: the state folder says where cluster.json is, no gateway needed.
+        var environment = new Dictionary<string, string> { ["DFS_STATE_DIR"] = cluster.App.StateDirectory };
+        var json = await DfsCli.RunAsync(_local.FullName, environment, null, ["cluster", "status", "--json"], Ct);
+        Assert.True(json.ExitCode == 0, json.ToString());
+        using var status = JsonDocument.Parse(json.Stdout);
+        Assert.Equal("local", status.RootElement.GetProperty("profile").GetString());
+        Assert.Equal(cluster.App.GatewayUrl.ToString().TrimEnd('/'), status.RootElement.GetProperty("gateway").GetString());
+        var resources = status.RootElement.GetProperty("resources").EnumerateArray()
+            .ToDictionary(r => r.GetProperty("name").GetString()!, r => (Kind: r.GetProperty("kind").GetString(), State: r.GetProperty("state").GetString(),
+                Pid: r.GetProperty("pid").ValueKind == JsonValueKind.Number ? r.GetProperty("pid").GetInt32() : (int?)null));
+        Assert.Equal(
+            new Dictionary<string, string>
+            {
+                ["metadata"] = ResourceKinds.Postgres, ["messaging"] = ResourceKinds.RabbitMq, ["messaging-epmd"] = ResourceKinds.Epmd,
+                ["cache"] = ResourceKinds.Redis, ["gateway"] = ResourceKinds.Gateway, ["node-1"] = ResourceKinds.StorageNode,
+                ["node-2"] = ResourceKinds.StorageNode, ["node-3"] = ResourceKinds.StorageNode, ["replicator"] = ResourceKinds.Replicator,
+            }.OrderBy(r => r.Key),
+            resources.ToDictionary(r => r.Key, r => r.Value.Kind!).OrderBy(r => r.Key));
+        // Every resource runs, with the pid of the process doing the work (the service, not DCP's `dotnet run`).
+        foreach (var (name, resource) in resources)
+        {
+            Assert.True(resource.State == ResourceStates.Running, $"{name}: {resource.State}");
+            Assert.Equal(cluster.App.ProcessId(name), resource.Pid);
+        }
+
+        var text = await DfsCli.RunAsync(_local.FullName, environment, null, ["cluster", "status"], Ct);
+        Assert.True(text.ExitCode == 0, text.ToString());
+        Assert.Contains($"{resources.Count} of {resources.Count} resource(s) running", text.Stdout);
+
+        // What the AppHost's own API did is the dashboard's now: the old commands say so, with the usage exit code.
+        foreach (var retired in new[] { "add-node", "remove-node", "start", "stop", "restart" })
+        {
+            var gone = await DfsCli.RunAsync(_local.FullName, environment, null, ["cluster", retired, "node-1"], Ct);
+            Assert.True(gone.ExitCode == 2, gone.ToString());
+            Assert.Contains($"`dfs cluster {retired}` is gone", gone.Stderr);
+        }
+    }
+
     /// <summary>The progress lines of stderr; below 100% only up to the percent sign (how far each read got varies).</summary>
     private static List<string> ProgressLines(string stderr) =>
         [.. Lines(stderr).Where(l => l.Contains("% (", StringComparison.Ordinal)).Select(l => l.Contains("100% (", StringComparison.Ordinal) ? l : l[..(l.IndexOf('%') + 1)])];
@@ -233,9 +275,9 @@ public sealed class CliEndToEndTests(ClusterFixture cluster) : IDisposable
                 ["DFS_STATE_DIR"] = _local.FullName + "/no-state",
                 // The cluster's first admin, over HTTP Basic.
                 ["DFS_USER"] = AdminPassword.User,
-                ["DFS_PASSWORD"] = cluster.App.GatewayAdminPassword!,
+                ["DFS_PASSWORD"] = DfsClusterOptions.AdminPassword,
             }, stdin,
-            ["--gateway", cluster.App.GetEndpoint("gateway").ToString(), .. args], Ct);
+            ["--gateway", cluster.App.GatewayUrl.ToString(), .. args], Ct);
 
     /// <summary>Output lines without the padding the console adds, blank lines dropped.</summary>
     private static List<string> Lines(string output) =>
@@ -263,11 +305,4 @@ public sealed class CliEndToEndTests(ClusterFixture cluster) : IDisposable
     }
 
     private static string LastWord(string row) => row[(row.LastIndexOf(' ') + 1)..];
-
-    private static async Task<string> Sha256FileAsync(string path)
-    {
-        await using var file = File.OpenRead(path);
-        return Convert.ToHexStringLower(await SHA256.HashDataAsync(file));
-    }
-
 }

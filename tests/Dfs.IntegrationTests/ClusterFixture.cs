@@ -1,36 +1,36 @@
-using Dfs.AppHost.Testing;
 using Dfs.Contracts.Clients;
+using Dfs.Testing;
 
 namespace Dfs.IntegrationTests;
 
 /// <summary>
-/// One real cluster for the tests of a collection: PostgreSQL, the gateway and three storage nodes as
-/// processes, built through the AppHost's testing builder with small chunks and fast heartbeats.
+/// One real cluster for the tests of a collection, started from the real AppHost through Aspire.Hosting.Testing:
+/// PostgreSQL, RabbitMQ, Redis, the gateway, the Replicator and three storage nodes, small chunks, fast heartbeats,
+/// replication factor 1 (the replication tests have their own cluster).
 /// </summary>
-public sealed class ClusterFixture : IAsyncLifetime
+public class ClusterFixture : IAsyncLifetime
 {
     public const long ChunkSize = 1024 * 1024;
 
-    public DfsApplication App { get; private set; } = null!;
+    public DfsTestCluster App { get; private set; } = null!;
     public HttpClient Http { get; private set; } = null!;
-    public GatewayClient Gateway { get; private set; } = null!;
+    public IGatewayApi Gateway { get; private set; } = null!;
+
+    protected virtual void Configure(DfsClusterOptions options)
+    {
+    }
 
     public async ValueTask InitializeAsync()
     {
-        var builder = DfsTestingBuilder.Create(o =>
+        App = await DfsTestCluster.StartAsync(o =>
         {
-            o.Profile = "local";
             o.Nodes = 3;
             o.ChunkSizeBytes = ChunkSize;
             o.ReplicationFactor = 1;
-            o.HeartbeatIntervalMs = 300;
-            o.NodeDeadAfterMs = 3000;
-        });
-        App = builder.Build();
-        await App.StartAsync(TestContext.Current.CancellationToken);
-        Http = App.CreateHttpClient("gateway");
-        Http.Timeout = TimeSpan.FromMinutes(5);
-        Gateway = new GatewayClient(Http);
+            Configure(o);
+        }, TestContext.Current.CancellationToken);
+        Http = App.CreateGatewayClient();
+        Gateway = DfsRefit.Gateway(Http);
     }
 
     /// <summary>Where a node keeps a chunk on disk (its content-addressed layout), for fault injection.</summary>
@@ -52,4 +52,20 @@ public sealed class ClusterFixture : IAsyncLifetime
 public sealed class ClusterCollection : ICollectionFixture<ClusterFixture>
 {
     public const string Name = "cluster";
+}
+
+/// <summary>
+/// The same cluster shape for the tests that kill, stop, add, drain or fill nodes: their faults must not be seen by tests
+/// that check the whole cluster's state (every node live, three of them), so they get a cluster of their own. One spare
+/// node is declared for the test that starts it through the gateway's "Add storage node".
+/// </summary>
+public sealed class FaultClusterFixture : ClusterFixture
+{
+    protected override void Configure(DfsClusterOptions options) => options.SpareNodes = 1;
+}
+
+[CollectionDefinition(Name)]
+public sealed class FaultCollection : ICollectionFixture<FaultClusterFixture>
+{
+    public const string Name = "faults";
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using Dfs.AppHost.Cluster;
 using Dfs.Contracts.Api;
 using Dfs.Contracts.Clients;
 using Dfs.Contracts.Cluster;
@@ -37,7 +38,7 @@ public sealed class ClusterTrustTests(ClusterFixture cluster)
 
         // Nor can it pose as a node to the gateway, even with the admin's credentials.
         using var gateway = new HttpClient { BaseAddress = cluster.App.GatewayUrl };
-        gateway.DefaultRequestHeaders.Authorization = cluster.App.GatewayAuthorization;
+        gateway.DefaultRequestHeaders.Authorization = DfsTestCluster.AdminAuthorization;
         using var register = await gateway.PostAsJsonAsync("/internal/nodes/register",
             new NodeRegistration(Guid.NewGuid(), "intruder", "http://127.0.0.1:9", new NodeUsage(1L << 40, 1L << 40, 0, 0)), DfsJson.Options, Ct);
         using var report = await gateway.PostAsJsonAsync("/internal/replicas", new ReplicaReport(chunk.Id, nodesBefore[0].Id), DfsJson.Options, Ct);
@@ -52,15 +53,22 @@ public sealed class ClusterTrustTests(ClusterFixture cluster)
         // And a member of the cluster is served by the node.
         using var member = cluster.App.CreateClusterHttpClient();
         var buffer = new byte[chunk.Size];
-        Assert.Equal(chunk.Size, await new StorageNodeClient(member).ReadChunkAsync(holder, chunk.Id, buffer, Ct));
+        Assert.Equal(chunk.Size, await new StorageNodeClient(cluster.App.CreateClusterHttpClient).ReadChunkAsync(holder, chunk.Id, buffer, Ct));
         Assert.Equal(chunk.Id, TestData.Sha256(buffer));
     }
 
     [Fact]
     public async Task Health_probes_stay_open_on_every_service()
     {
+        // What an orchestrator's probe is: no credentials, no signature.
         using var outsider = new HttpClient();
-        foreach (var resource in cluster.App.Resources.Where(r => r.Kind is ResourceKinds.Gateway or ResourceKinds.StorageNode))
-            Assert.Equal(HttpStatusCode.OK, (await outsider.GetAsync(new Uri(resource.Url!, "/health"), Ct)).StatusCode);
+        var services = new[] { DfsCluster.GatewayName, DfsCluster.ReplicatorName }.Concat(cluster.App.RunningStorageNodes).ToList();
+        Assert.Equal(5, services.Count);
+        foreach (var service in services)
+            foreach (var probe in new[] { "/health", "/alive" })
+            {
+                using var response = await outsider.GetAsync(new Uri(cluster.App.Endpoint(service), probe), Ct);
+                Assert.True(response.StatusCode == HttpStatusCode.OK, $"{service}{probe}: {response.StatusCode}");
+            }
     }
 }

@@ -16,7 +16,8 @@ public sealed class ConcurrencyTests(ClusterFixture cluster)
         var files = Enumerable.Range(0, Clients).Select(i => TestData.Random(200_000 + i * 40_000, 1000 + i)).ToArray();
         await Task.WhenAll(files.Select(async (data, i) =>
         {
-            var g = NewClient();
+            using var http = cluster.App.CreateGatewayClient();
+            var g = DfsRefit.Gateway(http);
             await g.PutFileAsync($"/concurrent/{i}.bin", new MemoryStream(data), ct: Ct);
             await using var download = await g.GetFileAsync($"/concurrent/{i}.bin", ct: Ct);
             Assert.Equal(TestData.Sha256(data), await TestData.Sha256OfAsync(download.Content));
@@ -52,12 +53,11 @@ public sealed class ConcurrencyTests(ClusterFixture cluster)
             Assert.Equal(TestData.Sha256(contents[i]), await cluster.Gateway.DownloadSha256Async(renames[i].Result!.Path, Ct));
     }
 
-    private GatewayClient NewClient() => new(cluster.App.CreateHttpClient("gateway"));
-
+    /// <summary>One client of its own per writer, so that the puts really race on separate connections.</summary>
     private async Task<(PutFileResult? Result, HttpStatusCode? Status)> TryPut(string path, byte[] data, ConflictPolicy policy)
     {
-        try { return (await NewClient().PutFileAsync(path, new MemoryStream(data), new PutFileOptions(policy), Ct), null); }
+        using var http = cluster.App.CreateGatewayClient();
+        try { return (await DfsRefit.Gateway(http).PutFileAsync(path, new MemoryStream(data), new PutFileOptions(policy), Ct), null); }
         catch (DfsApiException e) { return (null, e.StatusCode); }
     }
-
 }

@@ -11,18 +11,21 @@ internal static class DfsCli
         public override string ToString() => $"exit {ExitCode}\nstdout: {Stdout}\nstderr: {Stderr}";
     }
 
-    public static async Task<Run> RunAsync(string workingDirectory, IReadOnlyDictionary<string, string> environment, string? stdin,
-        IEnumerable<string> args, CancellationToken ct)
+    public static Task<Run> RunAsync(string workingDirectory, IReadOnlyDictionary<string, string> environment, string? stdin,
+        IEnumerable<string> args, CancellationToken ct) =>
+        RunProgramAsync("dotnet", [typeof(DfsCli).Assembly.GetCustomAttribute<CliPathAttribute>()!.Path, .. args], workingDirectory, environment, stdin, ct);
+
+    /// <summary>Any program (a launcher script, a shell), its output collected; stdin closed after <paramref name="stdin"/>.</summary>
+    public static async Task<Run> RunProgramAsync(string program, IEnumerable<string> args, string workingDirectory,
+        IReadOnlyDictionary<string, string> environment, string? stdin, CancellationToken ct)
     {
-        var cli = typeof(DfsCli).Assembly.GetCustomAttribute<CliPathAttribute>()!.Path;
-        var start = new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo(program)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
             WorkingDirectory = workingDirectory,
         };
-        start.ArgumentList.Add(cli);
         foreach (var a in args) start.ArgumentList.Add(a);
         foreach (var (key, value) in environment) start.Environment[key] = value;
         using var process = Process.Start(start)!;

@@ -9,8 +9,8 @@ using Dfs.Contracts.Internal;
 namespace Dfs.IntegrationTests;
 
 /// <summary>Failures injected into the real cluster: dead nodes, corrupt copies, clients that vanish.</summary>
-[Collection(ClusterCollection.Name)]
-public sealed class FaultTests(ClusterFixture cluster)
+[Collection(FaultCollection.Name)]
+public sealed class FaultTests(FaultClusterFixture cluster)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -72,7 +72,7 @@ public sealed class FaultTests(ClusterFixture cluster)
         var nodes = await cluster.Gateway.GetNodesAsync(Ct);
         // Straight to the nodes, as the Replicator does: only signed requests are served there.
         using var nodeHttp = cluster.App.CreateClusterHttpClient();
-        var nodeClient = new StorageNodeClient(nodeHttp);
+        var nodeClient = new StorageNodeClient(cluster.App.CreateClusterHttpClient);
 
         // Give every chunk a second copy on another node, as the Replicator does: copy node to node, then report it.
         foreach (var chunk in stat.Chunks)
@@ -81,7 +81,9 @@ public sealed class FaultTests(ClusterFixture cluster)
             var other = nodes.First(n => n.Id != holder.Id && n.State == NodeStates.Live && n.Name.StartsWith("node-"));
             await using (var source = await nodeClient.OpenChunkAsync(new Uri(holder.Url + "/"), chunk.Id, ct: Ct))
                 await nodeClient.PutChunkAsync(new Uri(other.Url + "/"), chunk.Id, source, chunk.Size, Ct);
-            (await cluster.Http.PostAsJsonAsync("/internal/replicas", new ReplicaReport(chunk.Id, other.Id), Ct)).EnsureSuccessStatusCode();
+            // The gateway's internal API serves only the cluster's signed requests, as the Replicator sends them.
+            using var reported = await nodeHttp.PostAsJsonAsync(new Uri(cluster.App.GatewayUrl, "/internal/replicas"), new ReplicaReport(chunk.Id, other.Id), DfsJson.Options, Ct);
+            reported.EnsureSuccessStatusCode();
         }
         stat = await cluster.Gateway.StatAsync("/faults/failover.bin", Ct);
         Assert.All(stat.Chunks, c => Assert.Equal(2, c.Replicas.Count));
@@ -113,6 +115,7 @@ public sealed class FaultTests(ClusterFixture cluster)
         finally
         {
             await cluster.App.StartResourceAsync(victim, Ct);
+            await cluster.App.WaitUntilEveryNodeIsLiveAsync(cluster.Gateway, Ct);
         }
     }
 
@@ -133,19 +136,20 @@ public sealed class FaultTests(ClusterFixture cluster)
         finally
         {
             await cluster.App.StartResourceAsync("node-3", Ct);
+            await cluster.App.WaitUntilEveryNodeIsLiveAsync(cluster.Gateway, Ct);
         }
     }
 
     [Fact]
     public async Task A_client_that_disconnects_mid_upload_commits_nothing()
     {
-        var gateway = cluster.App.GetEndpoint("gateway");
+        var gateway = cluster.App.GatewayUrl;
         using (var socket = new TcpClient())
         {
             await socket.ConnectAsync(gateway.Host, gateway.Port, Ct);
             var stream = socket.GetStream();
             // Authenticated, so the gateway really starts storing the body before the client goes away.
-            var header = $"PUT /api/files/faults/half.bin HTTP/1.1\r\nHost: {gateway.Authority}\r\nAuthorization: {cluster.App.GatewayAuthorization}\r\n" +
+            var header = $"PUT /api/files/faults/half.bin HTTP/1.1\r\nHost: {gateway.Authority}\r\nAuthorization: {DfsTestCluster.AdminAuthorization}\r\n" +
                 $"Content-Length: {10 * ClusterFixture.ChunkSize}\r\nContent-Type: application/octet-stream\r\n\r\n";
             await stream.WriteAsync(Encoding.ASCII.GetBytes(header), Ct);
             await stream.WriteAsync(TestData.Random(3 * ClusterFixture.ChunkSize + 17, 16), Ct);
@@ -195,5 +199,4 @@ public sealed class FaultTests(ClusterFixture cluster)
         stream.Position = offset;
         stream.WriteByte((byte)(b ^ 0xFF));
     }
-
 }

@@ -1,9 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
-using Dfs.AppHost.Testing;
+using Dfs.AppHost.Cluster;
 using Dfs.Contracts.Api;
 using Dfs.Contracts.Clients;
-using Dfs.Contracts.Cluster;
 
 namespace Dfs.IntegrationTests;
 
@@ -28,7 +27,7 @@ public sealed class FullNodeTests : IDisposable
             ["Dfs__StorageNode__CapacityBytes"] = Capacity.ToString(),
             ["Dfs__StorageNode__ReserveBytes"] = "0",
         };
-        await using var app = DfsTestingBuilder.Create(o =>
+        await using var app = await DfsTestCluster.StartAsync(o =>
         {
             o.Profile = "embedded";
             o.Nodes = 2;
@@ -40,13 +39,12 @@ public sealed class FullNodeTests : IDisposable
             o.NodeDeadAfterMs = 30000;
             o.ResourceEnvironment["node-1"] = tiny;
             o.ResourceEnvironment["node-2"] = new(tiny);
-        }).Build();
-        await app.StartAsync(Ct);
-        using var http = app.CreateHttpClient("gateway");
-        var gateway = new GatewayClient(http);
+        }, Ct);
+        using var http = app.CreateGatewayClient();
+        var gateway = DfsRefit.Gateway(http);
         using var member = app.CreateClusterHttpClient();
-        var nodeClient = new StorageNodeClient(member);
-        var nodes = app.Resources.Where(r => r.Kind == ResourceKinds.StorageNode).Select(r => r.Url!).ToList();
+        var nodeClient = new StorageNodeClient(app.CreateClusterHttpClient);
+        var nodes = app.RunningStorageNodes.Select(n => app.Endpoint(n)).ToList();
         Assert.Equal(2, nodes.Count);
 
         // Fill the nodes behind the gateway's back, as another writer of the cluster would.
@@ -84,8 +82,8 @@ public sealed class FullNodeTests : IDisposable
                 ["XDG_CONFIG_HOME"] = Path.Combine(_local.FullName, "config"),
                 ["DFS_TOKEN"] = "",
                 ["DFS_USER"] = AdminPassword.User,
-                ["DFS_PASSWORD"] = app.GatewayAdminPassword!,
-            }, null, ["--gateway", app.GetEndpoint("gateway").ToString(), "put", local, "/full/big.bin"], Ct);
+                ["DFS_PASSWORD"] = DfsClusterOptions.AdminPassword,
+            }, null, ["--gateway", app.GatewayUrl.ToString(), "put", local, "/full/big.bin"], Ct);
         Assert.True(cli.ExitCode == 1, cli.ToString());
         Assert.Contains("Nothing was committed. (507 InsufficientStorage)", cli.Stderr);
         // Full nodes stay full: the CLI says so at once instead of uploading the file again and again.
@@ -128,7 +126,7 @@ public sealed class FullNodeTests : IDisposable
         return problem;
     }
 
-    private static async Task ExpectMissingAsync(GatewayClient gateway, string path)
+    private static async Task ExpectMissingAsync(IGatewayApi gateway, string path)
     {
         var missing = await Assert.ThrowsAsync<DfsApiException>(() => gateway.StatAsync(path, Ct));
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);

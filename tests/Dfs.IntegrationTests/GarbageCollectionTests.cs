@@ -2,9 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using Dfs.AppHost.Testing;
 using Dfs.Contracts.Clients;
-using Dfs.Contracts.Cluster;
 using Dfs.Contracts.Integrity;
 
 namespace Dfs.IntegrationTests;
@@ -20,7 +18,7 @@ public sealed class GarbageCollectionTests
     [Fact]
     public async Task Chunks_of_an_abandoned_upload_are_swept_from_every_node_after_the_grace_period_and_committed_chunks_stay()
     {
-        await using var app = DfsTestingBuilder.Create(o =>
+        await using var app = await DfsTestCluster.StartAsync(o =>
         {
             o.Profile = "embedded";
             o.Nodes = 2;
@@ -29,13 +27,13 @@ public sealed class GarbageCollectionTests
             o.HeartbeatIntervalMs = 300;
             o.GcGraceMs = GcGraceMs;
             o.GcIntervalMs = 300;
-        }).Build();
-        await app.StartAsync(Ct);
-        using var http = app.CreateHttpClient("gateway");
-        var gateway = new GatewayClient(http);
+        }, Ct);
+        using var http = app.CreateGatewayClient();
+        var gateway = DfsRefit.Gateway(http);
         using var member = app.CreateClusterHttpClient();
-        var nodeClient = new StorageNodeClient(member);
-        var nodes = app.Resources.Where(r => r.Kind == ResourceKinds.StorageNode).Select(r => r.Url!).ToList();
+        var nodeClient = new StorageNodeClient(app.CreateClusterHttpClient);
+        var nodes = app.RunningStorageNodes.Select(n => app.Endpoint(n)).ToList();
+        Assert.Equal(2, nodes.Count);
 
         // A committed file of three chunks.
         var kept = TestData.Random(3 * ChunkSize, 201);
@@ -48,12 +46,12 @@ public sealed class GarbageCollectionTests
         var fresh = TestData.Random(3 * ChunkSize, 202);
         var sent = kept.AsSpan(0, ChunkSize).ToArray().Concat(fresh).Concat(new byte[17]).ToArray();
         var abandonedIds = Enumerable.Range(0, 3).Select(i => ChunkIds.Compute(fresh.AsSpan(i * ChunkSize, ChunkSize))).ToList();
-        var endpoint = app.GetEndpoint("gateway");
+        var endpoint = app.GatewayUrl;
         using (var socket = new TcpClient())
         {
             await socket.ConnectAsync(endpoint.Host, endpoint.Port, Ct);
             var stream = socket.GetStream();
-            var header = $"PUT /api/files/gc/abandoned.bin HTTP/1.1\r\nHost: {endpoint.Authority}\r\nAuthorization: {app.GatewayAuthorization}\r\n" +
+            var header = $"PUT /api/files/gc/abandoned.bin HTTP/1.1\r\nHost: {endpoint.Authority}\r\nAuthorization: {DfsTestCluster.AdminAuthorization}\r\n" +
                 $"Content-Length: {10 * ChunkSize}\r\nContent-Type: application/octet-stream\r\n\r\n";
             await stream.WriteAsync(Encoding.ASCII.GetBytes(header), Ct);
             await stream.WriteAsync(sent, Ct);

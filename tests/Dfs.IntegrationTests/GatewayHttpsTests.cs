@@ -1,11 +1,10 @@
 using System.Net;
-using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using Dfs.AppHost.Testing;
 using Dfs.Contracts.Clients;
 using Dfs.Contracts.Cluster;
 using Dfs.Contracts.Security;
+using Dfs.IntegrationTests.Support;
 
 namespace Dfs.IntegrationTests;
 
@@ -39,26 +38,22 @@ public sealed class GatewayHttpsTests : IDisposable
     [Fact]
     public async Task A_cluster_with_a_gateway_certificate_serves_https_only_and_round_trips_files()
     {
-        await using var app = DfsTestingBuilder.Create(o =>
+        // The nodes register (they are healthy only then) and the AppHost probes the gateway: both over TLS with the pin.
+        await using var app = await DfsTestCluster.StartAsync(o =>
         {
-            o.Profile = Profiles.Embedded;
+            o.Profile = "embedded";
             o.Nodes = 2;
             o.ReplicationFactor = 2;
             o.ChunkSizeBytes = 64 * 1024;
-            o.HeartbeatIntervalMs = 300;
             o.NodeDeadAfterMs = 5000;
-            o.ReplicatorReconcileIntervalMs = 500;
-            o.Dashboard = false;
-            o.GatewayCertificatePath = _pfx;
-            o.GatewayCertificatePassword = Password;
-        }).Build();
-        // The nodes register (they are healthy only then) and the AppHost probes: both over TLS with the pin.
-        await app.StartAsync(Ct);
+            o.ReconcileIntervalMs = 500;
+            o.ExtraArguments.AddRange(["--gateway-cert", _pfx, "--gateway-cert-password", Password]);
+        }, Ct);
 
-        var url = app.GatewayUrl!;
+        var url = app.GatewayUrl;
         Assert.Equal("https", url.Scheme);
         Assert.Equal("127.0.0.1", url.Host);
-        Assert.Equal(_thumbprint, app.GatewayCertificateThumbprint);
+        Assert.Equal(_thumbprint, app.Cluster.GatewayCertificateThumbprint);
         Assert.Equal(url.ToString().TrimEnd('/'), ClusterFile.TryRead(app.StateDirectory)!.Gateway);
 
         // A client that trusts this one certificate (the handler's validation callback): PUT, GET, the copies made by
@@ -68,22 +63,17 @@ public sealed class GatewayHttpsTests : IDisposable
             SslOptions = { RemoteCertificateValidationCallback = (_, certificate, _, _) =>
                 certificate is not null && CertificatePinning.Sha256Thumbprint(certificate) == _thumbprint },
         }) { BaseAddress = url };
-        trusting.DefaultRequestHeaders.Authorization = app.GatewayAuthorization;
-        var gateway = new GatewayClient(trusting);
+        trusting.DefaultRequestHeaders.Authorization = DfsTestCluster.AdminAuthorization;
+        var gateway = DfsRefit.Gateway(trusting);
         var data = TestData.Random(200_000, 81);
         var put = await gateway.PutFileAsync("/tls/file.bin", new MemoryStream(data), ct: Ct);
         Assert.Equal(TestData.Sha256(data), put.Sha256);
         Assert.Equal(TestData.Sha256(data), await gateway.DownloadSha256Async("/tls/file.bin", Ct));
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while ((await gateway.StatAsync("/tls/file.bin", Ct)).Chunks.Any(c => c.Replicas.Count < 2))
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the embedded Replicator did not make the second copies over https");
-            await Task.Delay(200, Ct);
-        }
+        await ReplicationTiming.WaitForCopiesAsync(gateway, "/tls/file.bin", 2, TimeSpan.FromSeconds(60), Ct);
 
-        // The AppHost's own client trusts it too.
-        using var appClient = app.CreateHttpClient("gateway");
-        Assert.Equal(HttpStatusCode.OK, (await appClient.GetAsync("/health", Ct)).StatusCode);
+        // The test harness's own clients trust it by the pin, as the services do.
+        using var pinned = app.CreateGatewayClient();
+        Assert.Equal(HttpStatusCode.OK, (await pinned.GetAsync("/health", Ct)).StatusCode);
 
         // A client that trusts only what the system trusts is refused by TLS: the certificate is really in use.
         using var strict = new HttpClient { BaseAddress = url };
@@ -96,23 +86,23 @@ public sealed class GatewayHttpsTests : IDisposable
     }
 
     [Fact]
-    public void A_wrong_password_or_a_missing_file_is_refused_before_anything_starts()
+    public async Task A_wrong_password_or_a_missing_file_is_refused_by_the_apphost_before_anything_starts()
     {
-        var wrong = Assert.Throws<AppHostConfigurationException>(() => DfsTestingBuilder.Create(o =>
-        {
-            o.StateDir = Path.Combine(_folder.FullName, "state");
-            o.Profile = Profiles.Embedded;
-            o.GatewayCertificatePath = _pfx;
-            o.GatewayCertificatePassword = "not-the-password";
-        }));
-        Assert.Contains("gateway-cert", wrong.Message);
+        // The AppHost executable as a developer runs it: it checks the certificate before it builds the application model,
+        // so it says why and exits 2 without starting DCP or any resource, and writes nothing in the state folder.
+        var state = Path.Combine(_folder.FullName, "state");
+        var wrong = await AppHostExe.RunAsync(["--state-dir", state, "--profile", "embedded", "--no-dashboard",
+            "--gateway-cert", _pfx, "--gateway-cert-password", "not-the-password"], Ct);
+        Assert.True(wrong.Code == 2, $"exit {wrong.Code}\n{wrong.Stdout}\n{wrong.Stderr}");
+        Assert.Contains($"error: gateway-cert: '{_pfx}' cannot be read as a PKCS#12 (.pfx) certificate with the given password", wrong.Stderr);
+        Assert.DoesNotContain("Distributed application starting", wrong.Stdout);
 
-        var missing = Assert.Throws<AppHostConfigurationException>(() => DfsTestingBuilder.Create(o =>
-        {
-            o.StateDir = Path.Combine(_folder.FullName, "state");
-            o.Profile = Profiles.Embedded;
-            o.GatewayCertificatePath = Path.Combine(_folder.FullName, "nope.pfx");
-        }));
-        Assert.Contains("does not exist", missing.Message);
+        var missingPath = Path.Combine(_folder.FullName, "nope.pfx");
+        var missing = await AppHostExe.RunAsync(["--state-dir", state, "--profile", "embedded", "--no-dashboard", "--gateway-cert", missingPath], Ct);
+        Assert.True(missing.Code == 2, $"exit {missing.Code}\n{missing.Stdout}\n{missing.Stderr}");
+        Assert.Contains($"error: gateway-cert: the certificate file '{missingPath}' does not exist.", missing.Stderr);
+        Assert.DoesNotContain("Distributed application starting", missing.Stdout);
+
+        Assert.False(Directory.Exists(state), "the refused runs wrote into the state folder");
     }
 }

@@ -1,2 +1,1 @@
-global using Dfs.AppHost.Hosting;
-global using Dfs.AppHost.Model;
+global using Dfs.Testing;

@@ -24,15 +24,15 @@ public sealed class MissingCopyTests(ReplicationFixture cluster)
         await cluster.App.KillResourceAsync(victim, Ct);
         try
         {
-            await WaitForNodeStateAsync(victim, NodeStates.Dead);
+            await cluster.Gateway.WaitForNodeStateAsync(victim, NodeStates.Dead, Ct);
             // The copy is lost while the node is down: when it comes back its record is stale.
             File.Delete(cluster.App.ChunkFilePath(victim, chunk.Id));
         }
         finally
         {
             await cluster.App.StartResourceAsync(victim, Ct);
+            await cluster.App.WaitUntilEveryNodeIsLiveAsync(cluster.Gateway, Ct);
         }
-        await WaitForNodeStateAsync(victim, NodeStates.Live);
 
         // Nothing reads the file here, so only the check of the returning node's inventory can drop the stale record.
         await WaitForRealCopiesAsync("/missing/returning.bin", chunk.Id, 3);
@@ -49,7 +49,7 @@ public sealed class MissingCopyTests(ReplicationFixture cluster)
         var missing = chunk.Replicas[0];
         File.Delete(cluster.App.ChunkFilePath(missing.NodeName, chunk.Id));
         using (var nodeHttp = cluster.App.CreateClusterHttpClient())
-            Assert.False(await new StorageNodeClient(nodeHttp).HasChunkAsync(new Uri(missing.NodeUrl), chunk.Id, Ct));
+            Assert.False(await new StorageNodeClient(cluster.App.CreateClusterHttpClient).HasChunkAsync(new Uri(missing.NodeUrl), chunk.Id, Ct));
 
         Assert.Equal(TestData.Sha256(data), await cluster.Gateway.DownloadSha256Async("/missing/live-404.bin", Ct));
 
@@ -70,16 +70,6 @@ public sealed class MissingCopyTests(ReplicationFixture cluster)
             if (listed.Count(r => r.NodeState == NodeStates.Live && r.OnDisk) >= copies && listed.All(r => r.OnDisk)) return;
             if (DateTime.UtcNow > deadline)
                 Assert.Fail($"{path}: copies listed {string.Join(", ", listed.Select(r => $"{r.NodeName}:{r.NodeState}:{(r.OnDisk ? "on disk" : "missing")}"))}");
-            await Task.Delay(200, Ct);
-        }
-    }
-
-    private async Task WaitForNodeStateAsync(string node, string state)
-    {
-        var deadline = DateTime.UtcNow + Soon;
-        while ((await cluster.Gateway.GetNodesAsync(Ct)).Single(n => n.Name == node).State != state)
-        {
-            if (DateTime.UtcNow > deadline) Assert.Fail($"{node} never became {state}");
             await Task.Delay(200, Ct);
         }
     }

@@ -1,5 +1,5 @@
 using System.Net.Http.Json;
-using Dfs.AppHost.Testing;
+using Dfs.AppHost.Cluster;
 using Dfs.Contracts.Api;
 using Dfs.Contracts.Clients;
 
@@ -16,22 +16,23 @@ public sealed class ReplicationFailureTests
         // node-1 has room; node-2 and node-3 are nearly full: placement avoids them and they refuse copies (507).
         // Three copies wanted, so one new node is not enough: the last copy needs a refusing node to work again.
         var tiny = new Dictionary<string, string> { ["Dfs__StorageNode__CapacityBytes"] = "65536", ["Dfs__StorageNode__ReserveBytes"] = "0" };
-        await using var app = DfsTestingBuilder.Create(o =>
+        await using var app = await DfsTestCluster.StartAsync(o =>
         {
             o.Profile = "local";
             o.Nodes = 3;
+            // The node that joins: a spare the gateway's "Add storage node" starts.
+            o.SpareNodes = 1;
             o.ReplicationFactor = 3;
             o.ChunkSizeBytes = 256 * 1024;
             o.HeartbeatIntervalMs = 300;
             o.NodeDeadAfterMs = 3000;
-            o.ReplicatorReconcileIntervalMs = 1000;
+            o.ReconcileIntervalMs = 1000;
             o.ResourceEnvironment["node-2"] = tiny;
             o.ResourceEnvironment["node-3"] = new(tiny);
             o.ResourceEnvironment["replicator"] = ReplicationTiming.FastRetries;
-        }).Build();
-        await app.StartAsync(Ct);
-        var http = app.CreateHttpClient("gateway");
-        var gateway = new GatewayClient(http);
+        }, Ct);
+        using var http = app.CreateGatewayClient();
+        var gateway = DfsRefit.Gateway(http);
 
         var data = TestData.Random(200_000, 91);
         await gateway.PutFileAsync("/fail/only-one-copy.bin", new MemoryStream(data), ct: Ct);
@@ -51,12 +52,16 @@ public sealed class ReplicationFailureTests
         Assert.True(status.RepairableChunks >= 1, "a chunk on one node that could be on two is backlog");
 
         // A node with room joins: the reconciler repairs onto it.
-        var joined = await app.AddStorageNodeAsync(Ct);
+        var added = await app.ExecuteCommandAsync(DfsCluster.GatewayName, StorageNodeCommands.AddNode, Ct);
+        Assert.True(added.Success, added.Message);
+        const string joined = "node-4";
+        await app.WaitHealthyAsync(joined, Ct);
         var stat = await ReplicationTiming.WaitForCopiesAsync(gateway, "/fail/only-one-copy.bin", 2, TimeSpan.FromSeconds(30), Ct);
         Assert.Contains(stat.Chunks.Single().Replicas, r => r.NodeName == joined);
 
-        // node-2, which refused every copy so far, comes back with room: the same reconciler now repairs onto it.
-        app.Options.ResourceEnvironment.Remove("node-2");
+        // node-2, which refused every copy so far, comes back with room: the same reconciler now repairs onto it. Its
+        // extra environment is read at each start, so emptying it and restarting the resource gives the node its default capacity.
+        app.Cluster.Options.ResourceEnvironment["node-2"].Clear();
         await app.RestartResourceAsync("node-2", Ct);
         stat = await ReplicationTiming.WaitForCopiesAsync(gateway, "/fail/only-one-copy.bin", 3, TimeSpan.FromSeconds(30), Ct);
         Assert.Equal(new[] { "node-1", "node-2", joined }.Order(StringComparer.Ordinal), stat.Chunks.Single().Replicas.Select(r => r.NodeName).Order(StringComparer.Ordinal));

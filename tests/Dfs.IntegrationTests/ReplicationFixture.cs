@@ -1,12 +1,12 @@
-using Dfs.AppHost.Testing;
 using Dfs.Contracts.Api;
 using Dfs.Contracts.Clients;
+using Dfs.Testing;
 
 namespace Dfs.IntegrationTests;
 
 /// <summary>
-/// A replicated cluster: PostgreSQL, RabbitMQ, the gateway, the Replicator and four storage nodes as real
-/// processes, replication factor 3, fast heartbeats, a short reconcile interval and GC grace period.
+/// A replicated cluster from the real AppHost: PostgreSQL, RabbitMQ, Redis, the gateway, the Replicator and four storage
+/// nodes as real processes, replication factor 3, fast heartbeats, a short reconcile interval and GC grace period.
 /// </summary>
 public sealed class ReplicationFixture : IAsyncLifetime
 {
@@ -18,26 +18,22 @@ public sealed class ReplicationFixture : IAsyncLifetime
     /// </summary>
     public const int GcGraceMs = 3000;
 
-    public DfsApplication App { get; private set; } = null!;
-    public GatewayClient Gateway { get; private set; } = null!;
+    public DfsTestCluster App { get; private set; } = null!;
+    public IGatewayApi Gateway { get; private set; } = null!;
 
     public async ValueTask InitializeAsync()
     {
-        App = DfsTestingBuilder.Create(o =>
+        App = await DfsTestCluster.StartAsync(o =>
         {
-            o.Profile = "local";
             o.Nodes = 4;
             o.ReplicationFactor = 3;
             o.ChunkSizeBytes = ChunkSize;
-            o.HeartbeatIntervalMs = 300;
-            o.NodeDeadAfterMs = 3000;
-            o.ReplicatorReconcileIntervalMs = 1000;
+            o.ReconcileIntervalMs = 1000;
             o.GcGraceMs = GcGraceMs;
             o.GcIntervalMs = 500;
             o.ResourceEnvironment["replicator"] = ReplicationTiming.FastRetries;
-        }).Build();
-        await App.StartAsync(TestContext.Current.CancellationToken);
-        Gateway = new GatewayClient(App.CreateHttpClient("gateway"));
+        }, TestContext.Current.CancellationToken);
+        Gateway = App.CreateGateway();
     }
 
     public async ValueTask DisposeAsync()
@@ -64,7 +60,7 @@ internal static class ReplicationTiming
     };
 
     /// <summary>Polls until every chunk of the file has <paramref name="copies"/> copies on distinct live nodes.</summary>
-    public static async Task<EntryDetails> WaitForCopiesAsync(GatewayClient gateway, string path, int copies, TimeSpan timeout, CancellationToken ct)
+    public static async Task<EntryDetails> WaitForCopiesAsync(IGatewayApi gateway, string path, int copies, TimeSpan timeout, CancellationToken ct)
     {
         var deadline = DateTime.UtcNow + timeout;
         EntryDetails stat;

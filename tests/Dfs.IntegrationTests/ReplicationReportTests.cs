@@ -29,7 +29,7 @@ public sealed class ReplicationReportTests(ReplicationFixture cluster)
 
             // Other tests share the cluster, so only relations are asserted: this file's chunks are below their factor
             // (under-replicated) with nothing the Replicator could do about them (not backlog), whatever else is going on.
-            using var http = cluster.App.CreateHttpClient("gateway");
+            using var http = cluster.App.CreateGatewayClient();
             var status = await http.GetFromJsonAsync<ReplicationStatus>(ApiRoutes.Replication, DfsJson.Options, Ct);
             Assert.NotNull(status);
             Assert.True(status.UnderReplicatedChunks >= stat.Chunks.Count, $"under-replicated {status.UnderReplicatedChunks}");

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
+using Dfs.AppHost.Cluster;
 using Dfs.Contracts.Api;
 using Dfs.Contracts.Clients;
 
@@ -23,7 +24,7 @@ public sealed class ReplicationTests(ReplicationFixture cluster)
 
         // Every copy holds the right bytes.
         using var nodeHttp = cluster.App.CreateClusterHttpClient();
-        var nodes = new StorageNodeClient(nodeHttp);
+        var nodes = new StorageNodeClient(cluster.App.CreateClusterHttpClient);
         foreach (var chunk in stat.Chunks)
             foreach (var replica in chunk.Replicas)
             {
@@ -55,7 +56,7 @@ public sealed class ReplicationTests(ReplicationFixture cluster)
         try
         {
             Assert.Equal(TestData.Sha256(data), await cluster.Gateway.DownloadSha256Async("/rep/kill.bin", Ct));
-            await WaitForNodeStateAsync(victim, NodeStates.Dead);
+            await cluster.Gateway.WaitForNodeStateAsync(victim, NodeStates.Dead, Ct);
             // Dead after 3 s, then NodeLost and the reconciler bring every chunk back to 3 copies on live nodes.
             var repaired = await ReplicationTiming.WaitForCopiesAsync(cluster.Gateway, "/rep/kill.bin", 3, Soon, Ct);
             Assert.All(repaired.Chunks, c => Assert.DoesNotContain(c.Replicas, r => r.NodeName == victim && r.NodeState == NodeStates.Live));
@@ -64,13 +65,14 @@ public sealed class ReplicationTests(ReplicationFixture cluster)
         finally
         {
             await cluster.App.StartResourceAsync(victim, Ct);
+            await cluster.App.WaitUntilEveryNodeIsLiveAsync(cluster.Gateway, Ct);
         }
     }
 
     [Fact]
     public async Task Files_stored_while_the_replicator_is_stopped_are_replicated_when_it_returns()
     {
-        await cluster.App.StopResourceAsync("replicator", Ct);
+        await cluster.App.StopResourceAsync(DfsCluster.ReplicatorName, Ct);
         try
         {
             for (var i = 0; i < 3; i++)
@@ -80,7 +82,7 @@ public sealed class ReplicationTests(ReplicationFixture cluster)
         }
         finally
         {
-            await cluster.App.StartResourceAsync("replicator", Ct);
+            await cluster.App.StartResourceAsync(DfsCluster.ReplicatorName, Ct);
         }
         for (var i = 0; i < 3; i++)
             await ReplicationTiming.WaitForCopiesAsync(cluster.Gateway, $"/rep/offline-{i}.bin", 3, Soon, Ct);
@@ -89,7 +91,7 @@ public sealed class ReplicationTests(ReplicationFixture cluster)
     [Fact]
     public async Task Puts_succeed_while_rabbitmq_is_down_and_the_files_still_reach_three_copies()
     {
-        await cluster.App.StopResourceAsync("rabbitmq", Ct);
+        await cluster.App.StopResourceAsync(DfsCluster.MessagingName, Ct);
         try
         {
             for (var i = 0; i < 3; i++)
@@ -97,12 +99,12 @@ public sealed class ReplicationTests(ReplicationFixture cluster)
                 var put = await cluster.Gateway.PutFileAsync($"/rep/no-broker-{i}.bin", new MemoryStream(TestData.Random(40_000, 80 + i)), ct: Ct);
                 Assert.Equal(1, put.Version);
             }
-            var status = await cluster.Gateway.Http.GetFromJsonAsync<ReplicationStatus>(ApiRoutes.Replication, Ct);
+            var status = await cluster.Gateway.GetReplicationAsync(Ct);
             Assert.NotNull(status!.MessagingError);
         }
         finally
         {
-            await cluster.App.StartResourceAsync("rabbitmq", Ct);
+            await cluster.App.StartResourceAsync(DfsCluster.MessagingName, Ct);
         }
         for (var i = 0; i < 3; i++)
             await ReplicationTiming.WaitForCopiesAsync(cluster.Gateway, $"/rep/no-broker-{i}.bin", 3, TimeSpan.FromSeconds(60), Ct);
@@ -198,20 +200,6 @@ public sealed class ReplicationTests(ReplicationFixture cluster)
         }
     }
 
-    private async Task WaitForNodeStateAsync(string node, string state)
-    {
-        var deadline = DateTime.UtcNow + Soon;
-        while ((await cluster.Gateway.GetNodesAsync(Ct)).Single(n => n.Name == node).State != state)
-        {
-            if (DateTime.UtcNow > deadline) Assert.Fail($"{node} never became {state}");
-            await Task.Delay(200, Ct);
-        }
-    }
-
     private List<string> NodesHolding(string chunkId) =>
-        cluster.App.Resources.Where(r => r.Kind == Contracts.Cluster.ResourceKinds.StorageNode)
-            .Where(r => File.Exists(cluster.App.ChunkFilePath(r.Name, chunkId)))
-            .Select(r => r.Name).ToList();
-
-
+        [.. cluster.App.StorageNodes.Where(node => File.Exists(cluster.App.ChunkFilePath(node, chunkId)))];
 }

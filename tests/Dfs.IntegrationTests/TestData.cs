@@ -1,3 +1,4 @@
+using Dfs.Contracts.Clients;
 using System.Security.Cryptography;
 
 namespace Dfs.IntegrationTests;
@@ -5,15 +6,11 @@ namespace Dfs.IntegrationTests;
 internal static class TestData
 {
     /// <summary>Downloads a file through the gateway and hashes it as it streams.</summary>
-    public static async Task<string> DownloadSha256Async(this Dfs.Contracts.Clients.GatewayClient gateway, string path, CancellationToken ct)
+    public static async Task<string> DownloadSha256Async(this Dfs.Contracts.Clients.IGatewayApi gateway, string path, CancellationToken ct)
     {
         await using var download = await gateway.GetFileAsync(path, ct: ct);
         return await Sha256OfAsync(download.Content);
     }
-
-    /// <summary>Where a node keeps a chunk on disk (its content-addressed layout), for fault injection.</summary>
-    public static string ChunkFilePath(this DfsApplication app, string nodeName, string chunkId) =>
-        Path.Combine(app.GetResource(nodeName).DataDir, "chunks", chunkId[..2], chunkId[2..4], chunkId);
 
     public static byte[] Random(long size, int seed)
     {

@@ -1,7 +1,6 @@
 using System.Net;
 using Dfs.Contracts.Api;
 using Dfs.Contracts.Clients;
-using Dfs.Contracts.Cluster;
 using Dfs.Contracts.Integrity;
 
 namespace Dfs.IntegrationTests;
@@ -73,8 +72,7 @@ public sealed class UploadVisibilityTests(ClusterFixture cluster)
         Assert.Contains((await cluster.Gateway.ListAsync("/inflight/new-dir", ct: Ct)).Entries, e => e.Name == "nested.bin");
     }
 
-    private bool IsOnSomeNode(string chunkId) =>
-        cluster.App.Resources.Where(r => r.Kind == ResourceKinds.StorageNode).Any(r => File.Exists(cluster.App.ChunkFilePath(r.Name, chunkId)));
+    private bool IsOnSomeNode(string chunkId) => cluster.App.StorageNodes.Any(node => File.Exists(cluster.App.ChunkFilePath(node, chunkId)));
 
     private async Task AssertAbsentAsync(string path)
     {
@@ -99,13 +97,13 @@ public sealed class UploadVisibilityTests(ClusterFixture cluster)
         private readonly GatedStream _body;
         public Task<PutFileResult> Completion { get; }
 
-        private GatedUpload(GatewayClient gateway, string path, byte[] data, long gateAt, ConflictPolicy conflict)
+        private GatedUpload(IGatewayApi gateway, string path, byte[] data, long gateAt, ConflictPolicy conflict)
         {
             _body = new GatedStream(data, gateAt);
             Completion = gateway.PutFileAsync(path, _body, new PutFileOptions(conflict), Ct);
         }
 
-        public static GatedUpload Start(GatewayClient gateway, string path, byte[] data, long gateAt, ConflictPolicy conflict) =>
+        public static GatedUpload Start(IGatewayApi gateway, string path, byte[] data, long gateAt, ConflictPolicy conflict) =>
             new(gateway, path, data, gateAt, conflict);
 
         public void Release() => _body.Gate.TrySetResult();

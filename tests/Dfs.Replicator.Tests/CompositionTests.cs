@@ -82,25 +82,19 @@ public sealed class CompositionTests
     }
 
     [Fact]
-    public void Without_a_gateway_address_the_error_says_what_to_set()
+    public void The_gateway_is_found_by_service_discovery_unless_the_host_says_where_it_is()
     {
-        var address = new ConfigurationGatewayAddress(new ConfigurationBuilder().Build());
-        var error = Assert.Throws<InvalidOperationException>(() => address.Current);
-        Assert.Contains("services__gateway__http__0", error.Message);
-
-        var configured = new ConfigurationGatewayAddress(new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { ["services:gateway:http:0"] = "http://127.0.0.1:5123" }).Build());
-        Assert.Equal(new Uri("http://127.0.0.1:5123"), configured.Current);
+        Assert.Equal(new Uri("https+http://gateway"), new DiscoveredGatewayAddress().Current);
     }
 
     [Fact]
-    public void The_host_keeps_its_own_storage_and_cluster_clients()
+    public void The_host_keeps_its_own_storage_client()
     {
         // The gateway registers IStorageNodeClient for itself; embedding the Replicator must not replace it.
         var services = new ServiceCollection().AddLogging();
         services.AddReplicatorCore(new ConfigurationBuilder().Build());
         Assert.DoesNotContain(services, d => d.ServiceType == typeof(Dfs.Contracts.Clients.IStorageNodeClient));
-        Assert.DoesNotContain(services, d => d.ServiceType == typeof(Dfs.Contracts.Clients.IClusterClient));
+
     }
 
     private static NodeInfo Node(string name, string state = NodeStates.Live, long free = 1L << 40, bool draining = false) =>

@@ -8,7 +8,7 @@ public sealed class StandaloneProcessTests(StorageCluster cluster)
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task The_process_is_healthy_and_its_reconciler_repairs_from_the_gateway()
+    public async Task The_process_finds_the_gateway_by_service_discovery_alone_and_its_reconciler_repairs_from_it()
     {
         await using var gateway = await FakeGateway.StartAsync();
         var chunk = TestChunk.Random();
@@ -17,7 +17,8 @@ public sealed class StandaloneProcessTests(StorageCluster cluster)
         gateway.AddChunk(chunk, wanted: 3, cluster.N1);
         gateway.ServeWork = true;
 
-        // No ConnectionStrings__messaging: the in-memory bus.
+        // No ConnectionStrings__messaging: the in-memory bus. Only services__gateway__http__0, as Aspire passes it: the
+        // Replicator reaches the gateway at http://gateway through service discovery.
         await using var replicator = await ServiceProcess.StartAsync(ServiceDllAttribute.Find("replicator"), new Dictionary<string, string>
         {
             ["services__gateway__http__0"] = gateway.Url.ToString().TrimEnd('/'),

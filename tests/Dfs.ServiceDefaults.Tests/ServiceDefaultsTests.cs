@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using Dfs.ServiceDefaults;
 using Microsoft.AspNetCore.Builder;
@@ -21,23 +20,6 @@ public sealed class ServiceDefaultsTests
         Assert.Equal("Healthy", await http.GetStringAsync("/alive", Ct));
         Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/nothing-here", Ct)).StatusCode);
         await app.StopAsync(Ct);
-    }
-
-    [Fact]
-    public async Task A_service_stops_by_itself_when_its_parent_process_is_gone()
-    {
-        using var parent = Process.Start(new ProcessStartInfo("sleep", "60"))!;
-        await using var app = Build([$"--{ParentProcessWatchdog.ParentPidVariable}={parent.Id}"]);
-        await app.StartAsync(Ct);
-        var stopped = new TaskCompletionSource();
-        app.Lifetime.ApplicationStopping.Register(() => stopped.TrySetResult());
-
-        await Task.Delay(1500, Ct);
-        Assert.False(stopped.Task.IsCompleted, "stopped while the parent was alive");
-
-        parent.Kill();
-        await parent.WaitForExitAsync(Ct);
-        await stopped.Task.WaitAsync(TimeSpan.FromSeconds(10), Ct);
     }
 
     private static WebApplication Build(string[] args)

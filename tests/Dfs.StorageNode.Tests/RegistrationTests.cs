@@ -58,6 +58,33 @@ public sealed class RegistrationTests
     }
 
     [Fact]
+    public async Task A_node_process_told_410_gone_logs_why_and_exits_cleanly_with_code_0_without_registering_again()
+    {
+        await using var gateway = await RecordingGateway.StartAsync(Ct);
+        using var dataDir = new TempDir();
+        using var node = NodeProcess.Start(new Dictionary<string, string>
+        {
+            ["Dfs__StorageNode__DataDir"] = dataDir.Path,
+            ["Dfs__StorageNode__Name"] = "node-to-remove",
+            ["services__gateway__http__0"] = gateway.Url.ToString(),
+            ["Dfs__Cluster__HeartbeatIntervalMs"] = "100",
+        });
+        Assert.True(await TestChunks.EventuallyAsync(() => gateway.Heartbeats.Count >= 2 || node.HasExited, TimeSpan.FromSeconds(60)), node.Output);
+        Assert.False(node.HasExited, node.Output);
+        var id = Assert.Single(gateway.Registrations).NodeId;
+
+        gateway.Remove(id);
+
+        Assert.True(await node.WaitForExitAsync(TimeSpan.FromSeconds(60), Ct), node.Output);
+        Assert.True(node.ExitCode == 0, $"exit code {node.ExitCode}\n{node.Output}");
+        Assert.Contains(RecordingGateway.RemovedDetail(id), node.Output);
+        Assert.Contains("stopping this node", node.Output);
+        // The host's own graceful stop ran (not a crash or a kill).
+        Assert.Contains("Application is shutting down", node.Output);
+        Assert.Single(gateway.Registrations);
+    }
+
+    [Fact]
     public async Task Failing_heartbeats_are_retried_without_registering_again()
     {
         await using var gateway = await RecordingGateway.StartAsync(Ct);
@@ -97,7 +124,9 @@ public sealed class RegistrationTests
 
         await using var gateway = await RecordingGateway.StartAsync(Ct, port);
         Assert.True(await TestChunks.EventuallyAsync(() => gateway.Heartbeats.Count >= 1));
-        Assert.Equal(1, Assert.Single(gateway.Registrations).Usage.ChunkCount);
+        Assert.Single(gateway.Registrations);
+        // A registration the resilience handler kept retrying carries the usage of its first attempt; heartbeats bring it current.
+        Assert.True(await TestChunks.EventuallyAsync(() => gateway.Heartbeats.LastOrDefault().Heartbeat?.Usage.ChunkCount == 1));
         Assert.Equal(HttpStatusCode.OK, (await node.Http.GetAsync("health", Ct)).StatusCode);
     }
 

@@ -13,7 +13,7 @@ public static class ReportWriters
     public const string BeginMarker = "<!-- bench:results:begin -->";
     public const string EndMarker = "<!-- bench:results:end -->";
 
-    private static readonly string[] CpuColumns = ["gateway", "nodes", "replicator", "postgres", "rabbitmq", "nginx", "bench client"];
+    private static readonly string[] CpuColumns = ["gateway", "nodes", "replicator", "postgres", "rabbitmq", "redis", "nginx", "bench client"];
 
     public static void WriteConsole(BenchReport report)
     {

@@ -17,7 +17,7 @@ public sealed class LargeFileWorkload(BenchContext context)
     private const double MiB = 1 << 20;
     private BenchOptions Options => context.Options;
     private BenchReport Report => context.Report;
-    private GatewayClient Dfs => context.Dfs.Client;
+    private IGatewayApi Dfs => context.Dfs.Client;
 
     private string SizeText => Sizes.Format(Options.FileSize);
 
@@ -174,7 +174,7 @@ public sealed class LargeFileWorkload(BenchContext context)
         if (bytes != Options.FileSize) throw new InvalidOperationException($"{what} returned {bytes} bytes, expected {Options.FileSize}.");
     }
 
-    public static async Task DeleteQuietlyAsync(GatewayClient dfs, string path, CancellationToken ct)
+    public static async Task DeleteQuietlyAsync(IGatewayApi dfs, string path, CancellationToken ct)
     {
         try { await dfs.DeleteAsync(path, recursive: true, ct); }
         catch (DfsApiException e) when (e.StatusCode == System.Net.HttpStatusCode.NotFound) { }

@@ -1,3 +1,4 @@
+using Dfs.Contracts.Clients;
 using System.Diagnostics;
 using System.Text.Json;
 using Dfs.Bench.Measuring;

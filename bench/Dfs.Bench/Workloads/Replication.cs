@@ -14,7 +14,7 @@ public static class Replication
     /// Polls until every chunk of the file has <paramref name="copies"/> copies on distinct live nodes other than
     /// <paramref name="excluded"/> (a node just killed still counts as live until the gateway notices); returns the seconds waited.
     /// </summary>
-    public static async Task<double> WaitForCopiesAsync(GatewayClient dfs, string path, int copies, string? excluded, TimeSpan timeout, CancellationToken ct)
+    public static async Task<double> WaitForCopiesAsync(IGatewayApi dfs, string path, int copies, string? excluded, TimeSpan timeout, CancellationToken ct)
     {
         var started = Stopwatch.GetTimestamp();
         while (true)
@@ -32,12 +32,12 @@ public static class Replication
         chunk.Replicas.Where(r => r.NodeState == NodeStates.Live && r.NodeName != excluded).Select(r => r.NodeId).Distinct().Count();
 
     /// <summary>Polls until the Replicator's backlog is empty (no chunk it can repair is below its factor); returns the seconds waited.</summary>
-    public static async Task<double> WaitForNoBacklogAsync(GatewayClient dfs, TimeSpan timeout, CancellationToken ct)
+    public static async Task<double> WaitForNoBacklogAsync(IGatewayApi dfs, TimeSpan timeout, CancellationToken ct)
     {
         var started = Stopwatch.GetTimestamp();
         while (true)
         {
-            var status = await dfs.Http.GetFromJsonAsync<ReplicationStatus>(ApiRoutes.Replication, DfsJson.Options, ct);
+            var status = await dfs.GetReplicationAsync(ct);
             if (status is { RepairableChunks: 0 }) return Stopwatch.GetElapsedTime(started).TotalSeconds;
             if (Stopwatch.GetElapsedTime(started) > timeout)
                 throw new TimeoutException($"{status?.RepairableChunks} chunks still in the replication backlog after {timeout.TotalSeconds:F0} s.");
@@ -46,7 +46,7 @@ public static class Replication
     }
 
     /// <summary>Polls /api/nodes until the named node is in <paramref name="state"/>; returns the seconds waited.</summary>
-    public static async Task<double> WaitForNodeStateAsync(GatewayClient dfs, string node, string state, TimeSpan timeout, CancellationToken ct)
+    public static async Task<double> WaitForNodeStateAsync(IGatewayApi dfs, string node, string state, TimeSpan timeout, CancellationToken ct)
     {
         var started = Stopwatch.GetTimestamp();
         while (true)

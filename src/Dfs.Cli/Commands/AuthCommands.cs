@@ -5,6 +5,7 @@ using Dfs.Cli.Configuration;
 using Dfs.Cli.Output;
 using Dfs.Contracts.Api;
 using Dfs.Contracts.Clients;
+using Dfs.Contracts.Cluster;
 
 namespace Dfs.Cli.Commands;
 
@@ -31,7 +32,9 @@ internal static class AuthCommands
             if (result.GetValueOrDefault<int?>() is < 1 or > 8760) result.AddError("--ttl-hours must be between 1 and 8760");
         });
 
-        var command = new Command("login", "Sign in: asks the user name and password, and saves a bearer token (owner-only file) that later commands send.")
+        var command = new Command("login",
+            "Sign in: asks the user name and password, and saves a bearer token (owner-only file) that later commands send. "
+            + "On the cluster's machine, the admin's password is taken from the file the AppHost keeps it in.")
         {
             user, passwordStdin, ttl,
         };
@@ -42,9 +45,12 @@ internal static class AuthCommands
             var name = parse.GetValue(user)
                 ?? (session.Env.GetEnvironmentVariable(Credentials.UserVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment : null)
                 ?? await Prompts.AskAsync(session, "User name:", secret: false, $"no user name: pass --user NAME or set {Credentials.UserVariable}", ct);
+            var kept = parse.GetValue(passwordStdin) ? null : KeptAdminPassword(session, endpoint, name);
+            if (kept is not null) session.Output.Error($"using the admin password kept by the AppHost in {kept.Value.Path}");
             var password = parse.GetValue(passwordStdin)
                 ? await Prompts.ReadLineAsync(session, "password", ct)
-                : await Prompts.AskAsync(session, "Password:", secret: true, "no terminal to ask the password on: pipe it with --password-stdin", ct);
+                : kept?.Password
+                  ?? await Prompts.AskAsync(session, "Password:", secret: true, "no terminal to ask the password on: pipe it with --password-stdin", ct);
 
             TokenCreated created;
             var (http, client) = session.Connect(endpoint, GatewayCredentials.Basic(name, password));
@@ -56,7 +62,8 @@ internal static class AuthCommands
                 }
                 catch (DfsApiException e) when (e.StatusCode == HttpStatusCode.Unauthorized)
                 {
-                    throw new CliException(ExitCodes.Unauthenticated, LoginFailed, e);
+                    throw new CliException(ExitCodes.Unauthenticated,
+                        kept is null ? LoginFailed : $"{LoginFailed} (the admin's password is no longer the one kept in {kept.Value.Path}; pass it with --password-stdin)", e);
                 }
             }
 
@@ -140,6 +147,22 @@ internal static class AuthCommands
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>
+    /// On the cluster's own machine the AppHost keeps the first admin's password in an owner-only file of its state
+    /// folder: use it instead of asking, but only for that admin and only for the gateway that same cluster.json
+    /// names, so the password is never sent to another gateway. Null when any of that does not hold.
+    /// </summary>
+    private static (string Password, string Path)? KeptAdminPassword(CliSession session, GatewayEndpoint endpoint, string user)
+    {
+        var stateDirectory = GatewayLocator.StateDirectory(session.Env.GetEnvironmentVariable);
+        var cluster = ClusterFile.TryRead(stateDirectory);
+        if (cluster is null || !Uri.TryCreate(cluster.Gateway, UriKind.Absolute, out var clusterGateway)) return null;
+        if (CredentialStore.Key(clusterGateway) != CredentialStore.Key(endpoint.Url)) return null;
+        var admin = string.IsNullOrEmpty(cluster.AdminUser) ? AdminPasswordFile.DefaultUser : cluster.AdminUser;
+        if (user != admin) return null;
+        return AdminPasswordFile.TryRead(stateDirectory) is { } password ? (password, AdminPasswordFile.PathIn(stateDirectory)) : null;
     }
 
     /// <summary>"used 1.2 GiB of 5.0 GiB (24%)" or "used 12 MiB, no quota".</summary>

@@ -15,7 +15,7 @@ namespace Dfs.Cli.Commands;
 internal sealed class CliSession(CliEnvironment env) : IDisposable
 {
     private HttpClient? _http;
-    private GatewayClient? _client;
+    private IGatewayApi? _client;
     private RootCommand? _root;
     private Uri? _clientUrl;
     private string? _home;
@@ -45,9 +45,9 @@ internal sealed class CliSession(CliEnvironment env) : IDisposable
 
     public CredentialStore CredentialStore => new(env.ConfigDirectory, Output.Error);
 
-    public IGatewayClient GetClient(ParseResult parse) => GetClient(parse.GetValue(Globals.Gateway));
+    public IGatewayApi GetClient(ParseResult parse) => GetClient(parse.GetValue(Globals.Gateway));
 
-    public IGatewayClient GetClient(string? gatewayFlag)
+    public IGatewayApi GetClient(string? gatewayFlag)
     {
         var endpoint = Locate(gatewayFlag);
         if (_client is not null && _clientUrl == endpoint.Url)
@@ -59,7 +59,7 @@ internal sealed class CliSession(CliEnvironment env) : IDisposable
         var credential = Credentials.Resolve(endpoint.Url, env.GetEnvironmentVariable, CredentialStore, env.Time.GetUtcNow());
         _http?.Dispose();
         _http = CreateHttpClient(endpoint, credential.Authorization);
-        _client = new GatewayClient(_http);
+        _client = DfsRefit.Gateway(_http);
         _clientUrl = endpoint.Url;
         _home = null;
         Gateway = endpoint;
@@ -74,11 +74,11 @@ internal sealed class CliSession(CliEnvironment env) : IDisposable
     /// A client with exactly <paramref name="authorization"/>, for login and logout, which must not send the usual
     /// credential. The caller disposes the returned HttpClient.
     /// </summary>
-    public (HttpClient Http, GatewayClient Client) Connect(GatewayEndpoint endpoint, AuthenticationHeaderValue? authorization)
+    public (HttpClient Http, IGatewayApi Client) Connect(GatewayEndpoint endpoint, AuthenticationHeaderValue? authorization)
     {
         Gateway = endpoint;
         var http = CreateHttpClient(endpoint, authorization);
-        return (http, new GatewayClient(http));
+        return (http, DfsRefit.Gateway(http));
     }
 
     /// <summary>Drops the cached client, so the next command picks its credential afresh (after login or logout).</summary>
@@ -135,7 +135,7 @@ internal sealed class CliSession(CliEnvironment env) : IDisposable
         env.Retry.RunAsync(operation, bounded: true, Output.RetryNotice, ct);
 
     /// <summary>Stat that answers null for a missing path instead of throwing.</summary>
-    public async Task<EntryDetails?> TryStatAsync(IGatewayClient client, string path, CancellationToken ct)
+    public async Task<EntryDetails?> TryStatAsync(IGatewayApi client, string path, CancellationToken ct)
     {
         try { return await RetryAsync(c => client.StatAsync(path, c), ct); }
         catch (DfsApiException e) when (e.StatusCode == System.Net.HttpStatusCode.NotFound) { return null; }
@@ -145,7 +145,7 @@ internal sealed class CliSession(CliEnvironment env) : IDisposable
     /// Target for put/mv: a raw path ending in '/', the root, or an existing directory means "inside it, keeping
     /// <paramref name="name"/>"; no path means the current folder; anything else is the target itself.
     /// </summary>
-    public async Task<string> ResolveTargetAsync(IGatewayClient client, string? raw, string name, CancellationToken ct)
+    public async Task<string> ResolveTargetAsync(IGatewayApi client, string? raw, string name, CancellationToken ct)
     {
         if (string.IsNullOrEmpty(raw)) return DfsPath.Combine(CurrentDirectory, name);
         var resolved = ResolveRemote(raw);

@@ -1,155 +1,117 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Net.Http.Headers;
+using System.Text.Json;
 using Dfs.Cli.Configuration;
-using Dfs.Cli.Output;
-using Dfs.Contracts.AppHost;
-using Dfs.Contracts.Clients;
+using Dfs.Contracts.Cluster;
 using Spectre.Console;
 
 namespace Dfs.Cli.Commands;
 
-/// <summary>`dfs cluster …`: the AppHost's resources, and adding or removing storage nodes of a running cluster.</summary>
+/// <summary>
+/// `dfs cluster status`: the resources of the cluster on this machine, as the AppHost lists them in cluster.json of
+/// the state folder. Read-only: starting, stopping and adding resources is the Aspire dashboard's job, and dfs talks
+/// to no server but the gateway.
+/// </summary>
 internal static class ClusterCommand
 {
-    private static readonly TimeSpan RemovalPoll = TimeSpan.FromMilliseconds(500);
+    public const string NoClusterFileHint = "start a cluster with `dotnet run --project src/Dfs.AppHost` (it writes cluster.json), or set DFS_STATE_DIR to its state folder";
+
+    /// <summary>What `dfs cluster status --json` prints: the file's content without any token.</summary>
+    internal sealed record ClusterStatus(string File, string Profile, string Gateway, string? Dashboard, IReadOnlyList<ClusterResource> Resources);
+
+    /// <summary>The subcommands this command had while the AppHost had its own API, and where their job went.</summary>
+    private static readonly (string Name, string Instead)[] Retired =
+    [
+        ("add-node", "add storage nodes from the Aspire dashboard"),
+        ("remove-node", "use `dfs nodes remove NAME`: it drains the node, removes it through the gateway, and the node's process stops by itself"),
+        ("start", "start resources from the Aspire dashboard"),
+        ("stop", "stop resources from the Aspire dashboard"),
+        ("restart", "restart resources from the Aspire dashboard"),
+    ];
 
     public static Command Create(CliSession session)
     {
-        var apphost = new Option<string?>("--apphost")
+        var command = new Command("cluster", "The cluster on this machine: its resources as the AppHost lists them in cluster.json.");
+        command.Add(Status(session));
+        foreach (var (name, instead) in Retired)
         {
-            Description = $"The AppHost's dashboard URL (token in ${AppHostLocator.TokenVariable}); default: the dashboard in cluster.json.",
-            HelpName = "url",
-            Recursive = true,
-        };
-        var command = new Command("cluster", "The AppHost's resources: list them, start, stop or restart one, add or remove storage nodes.") { apphost };
-        command.Add(Status(session, apphost));
-        command.Add(AddNode(session, apphost));
-        command.Add(RemoveNode(session, apphost));
-        foreach (var action in new[] { "start", "stop", "restart" }) command.Add(Control(session, apphost, action));
+            // Hidden, so help stays about what exists; kept, so old scripts learn where the job went instead of "unknown command".
+            var retired = new Command(name) { Hidden = true, TreatUnmatchedTokensAsErrors = false };
+            retired.SetAction((ParseResult _) => Gone(name, instead));
+            command.Add(retired);
+        }
         return command;
     }
 
-    private static Command Status(CliSession session, Option<string?> apphost)
+    private static Command Status(CliSession session)
     {
-        var json = new Option<bool>("--json") { Description = "Print the resources as JSON." };
-        var command = new Command("status", "List the resources the AppHost runs: state, health, pid, url, uptime, restarts.") { json };
-        command.SetAction((ParseResult parse, CancellationToken ct) => WithAppHostAsync(session, parse, apphost, async client =>
+        var json = new Option<bool>("--json") { Description = "Print the profile, URLs and resources as JSON." };
+        var command = new Command("status",
+            "Show the cluster's resources from cluster.json in the state folder: name, kind, state, pid, url; and the profile, gateway and dashboard URLs.")
         {
-            var resources = await session.RetryAsync(client.GetResourcesAsync, ct);
+            json,
+        };
+        command.SetAction((ParseResult parse) =>
+        {
+            var stateDirectory = GatewayLocator.StateDirectory(session.Env.GetEnvironmentVariable);
+            var path = ClusterFile.PathIn(stateDirectory);
+            var file = Read(stateDirectory, path)
+                       ?? throw new CliException(ExitCodes.Unreachable, $"no cluster: {path} does not exist; {NoClusterFileHint}");
+            var status = new ClusterStatus(path, file.Profile, file.Gateway, file.Dashboard, file.Resources);
             if (parse.GetValue(json))
             {
-                session.Output.WriteJson(resources);
+                session.Output.WriteJson(status);
+                return ExitCodes.Ok;
+            }
+
+            session.Output.Line($"profile    {Or(status.Profile)}");
+            session.Output.Line($"gateway    {Or(status.Gateway)}");
+            session.Output.Line($"dashboard  {Or(status.Dashboard)}");
+            if (status.Resources.Count == 0)
+            {
+                session.Output.Line($"no resources listed in {path}");
                 return ExitCodes.Ok;
             }
             var table = new Table().Border(TableBorder.Rounded)
-                .AddColumn("name").AddColumn("kind").AddColumn("state").AddColumn("health").AddColumn(new TableColumn("pid").RightAligned())
-                .AddColumn("url").AddColumn("uptime").AddColumn(new TableColumn("restarts").RightAligned());
-            foreach (var r in resources)
+                .AddColumn("name").AddColumn("kind").AddColumn("state").AddColumn(new TableColumn("pid").RightAligned()).AddColumn("url");
+            foreach (var r in status.Resources)
                 table.AddRow(
-                    new Text(r.Name), new Text(r.Kind),
-                    new Markup($"[{StateColor(r.State)}]{Markup.Escape(r.State)}[/]"),
-                    new Text(r.Health ?? "-"),
+                    new Text(Or(r.Name)), new Text(Or(r.Kind)),
+                    new Markup($"[{StateColor(r.State)}]{Markup.Escape(Or(r.State))}[/]"),
                     new Text(r.Pid?.ToString(CultureInfo.InvariantCulture) ?? "-"),
-                    new Text(r.Url ?? "-"),
-                    new Text(r.UptimeSeconds is { } up ? Uptime(up) : "-"),
-                    new Text(r.Restarts.ToString(CultureInfo.InvariantCulture)));
+                    new Text(Or(r.Url)));
             session.Output.Render(table);
-            session.Output.Line($"{resources.Count(r => r.State == "running")} of {resources.Count} resource(s) running");
+            session.Output.Line($"{status.Resources.Count(r => ResourceStates.IsRunning(r.State))} of {status.Resources.Count} resource(s) running");
             return ExitCodes.Ok;
-        }, ct));
+        });
         return command;
     }
 
-    private static Command AddNode(CliSession session, Option<string?> apphost)
+    /// <summary>The file, null when there is none; one that is there but unusable is an error of its own, not "no cluster".</summary>
+    private static ClusterFile? Read(string stateDirectory, string path)
     {
-        var command = new Command("add-node", "Start one more storage node; it joins the cluster and takes new chunks at once.");
-        command.SetAction((ParseResult parse, CancellationToken ct) => WithAppHostAsync(session, parse, apphost, async client =>
-        {
-            var added = await client.AddNodeAsync(ct);
-            session.Output.Line($"{added.Name} added and running");
-            return ExitCodes.Ok;
-        }, ct));
-        return command;
-    }
-
-    private static Command RemoveNode(CliSession session, Option<string?> apphost)
-    {
-        var name = new Argument<string>("name") { Description = "The storage node, e.g. node-3." };
-        var command = new Command("remove-node", "Drain a storage node (its chunks are copied to the other nodes first), then stop and forget it.") { name };
-        command.SetAction((ParseResult parse, CancellationToken ct) => WithAppHostAsync(session, parse, apphost, async client =>
-        {
-            var node = parse.GetValue(name)!;
-            var removal = await client.RemoveNodeAsync(node, ct);
-            var last = "";
-            while (removal.Phase is "draining" or "stopping")
-            {
-                var line = removal.Phase == "draining" && removal.ChunksAtRisk >= 0
-                    ? $"{node}: draining, {removal.ChunksAtRisk} chunk(s) still without enough copies elsewhere"
-                    : $"{node}: {removal.Phase}";
-                if (line != last) session.Output.Error(line);
-                last = line;
-                await Task.Delay(RemovalPoll, ct);
-                removal = await session.RetryAsync(c => client.GetNodeRemovalAsync(node, c), ct);
-            }
-            if (removal.Phase != "removed")
-                throw new CliException(ExitCodes.Error, $"removing {node} failed: {removal.Error ?? removal.Phase}; the node keeps running");
-            session.Output.Line($"{node} drained and removed; no chunk lost a copy");
-            return ExitCodes.Ok;
-        }, ct));
-        return command;
-    }
-
-    private static Command Control(CliSession session, Option<string?> apphost, string action)
-    {
-        var name = new Argument<string>("resource") { Description = "The resource's name, as `dfs cluster status` lists it." };
-        var command = new Command(action, $"{char.ToUpperInvariant(action[0])}{action[1..]} one resource and wait until it is done.") { name };
-        command.SetAction((ParseResult parse, CancellationToken ct) => WithAppHostAsync(session, parse, apphost, async client =>
-        {
-            var resource = await client.ControlAsync(parse.GetValue(name)!, action, ct);
-            session.Output.Line($"{resource.Name}: {resource.State}");
-            return ExitCodes.Ok;
-        }, ct));
-        return command;
-    }
-
-    /// <summary>Runs <paramref name="work"/> against the located AppHost; an unreachable AppHost is reported as such, not as the gateway.</summary>
-    private static async Task<int> WithAppHostAsync(CliSession session, ParseResult parse, Option<string?> apphost, Func<IAppHostClient, Task<int>> work, CancellationToken ct)
-    {
-        var endpoint = AppHostLocator.Locate(parse.GetValue(apphost), session.Env.GetEnvironmentVariable);
-        using var http = new HttpClient(session.Env.HttpHandlerFactory?.Invoke() ?? new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(10) })
-        {
-            BaseAddress = endpoint.Url,
-            // Adding a node waits until it is healthy; the AppHost bounds that itself.
-            Timeout = TimeSpan.FromMinutes(3),
-        };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", endpoint.Token);
         try
         {
-            return await work(new AppHostClient(http));
+            return ClusterFile.Read(stateDirectory);
         }
-        catch (Exception e) when (e is HttpRequestException or HttpIOException || (e is TaskCanceledException && !ct.IsCancellationRequested))
+        catch (JsonException e)
         {
-            throw new CliException(ExitCodes.Unreachable,
-                $"cannot reach the AppHost at {endpoint.Url.GetLeftPart(UriPartial.Authority)} (from {endpoint.Source}): {ErrorReporter.Describe(e)}");
+            throw new CliException(ExitCodes.Error, $"{path} is not a cluster file the AppHost writes: {e.Message}");
         }
-        catch (DfsApiException e) when (e.StatusCode == System.Net.HttpStatusCode.Unauthorized)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new CliException(ExitCodes.BadRequest, $"the AppHost refused the dashboard token (from {endpoint.Source}); it changes at every start");
+            throw new CliException(ExitCodes.Error, $"cannot read {path}: {e.Message}");
         }
     }
 
-    private static string StateColor(string state) => state switch
-    {
-        "running" => "green",
-        "starting" or "stopping" or "unhealthy" => "yellow",
-        "exited" or "failed" => "red",
-        _ => "grey",
-    };
+    private static int Gone(string name, string instead) =>
+        throw new CliException(ExitCodes.Usage, $"`dfs cluster {name}` is gone (dfs talks only to the gateway): {instead}");
 
-    private static string Uptime(double seconds)
-    {
-        var span = TimeSpan.FromSeconds(seconds);
-        return span.TotalHours >= 1 ? $"{(int)span.TotalHours}h{span.Minutes:00}m" : span.TotalMinutes >= 1 ? $"{span.Minutes}m{span.Seconds:00}s" : $"{span.Seconds}s";
-    }
+    private static string Or(string? value) => string.IsNullOrEmpty(value) ? "-" : value;
+
+    private static string StateColor(string state) =>
+        ResourceStates.IsRunning(state) ? "green"
+        : ResourceStates.IsFailed(state) ? "red"
+        : ResourceStates.Is(state, ResourceStates.Finished) || ResourceStates.Is(state, ResourceStates.NotStarted) ? "grey"
+        : "yellow";
 }

@@ -8,7 +8,7 @@ namespace Dfs.Cli.Commands;
 internal static class Listing
 {
     /// <summary>Every entry of one folder, all pages, retried as a whole on transient errors.</summary>
-    public static Task<List<EntryInfo>> ReadAsync(CliSession session, IGatewayClient client, string path, CancellationToken ct) =>
+    public static Task<List<EntryInfo>> ReadAsync(CliSession session, IGatewayApi client, string path, CancellationToken ct) =>
         session.RetryAsync(async attemptCt =>
         {
             var entries = new List<EntryInfo>();
@@ -17,7 +17,7 @@ internal static class Listing
         }, ct);
 
     /// <summary>The entry at <paramref name="path"/> (the root needs no round trip).</summary>
-    public static async Task<EntryInfo> StatEntryAsync(CliSession session, IGatewayClient client, string path, CancellationToken ct)
+    public static async Task<EntryInfo> StatEntryAsync(CliSession session, IGatewayApi client, string path, CancellationToken ct)
     {
         if (path == DfsPath.Root) return new EntryInfo(DfsPath.Root, "", EntryKind.Directory, 0, default);
         var details = await session.RetryAsync(c => client.StatAsync(path, c), ct);

@@ -1,3 +1,4 @@
+using Dfs.Contracts.Clients;
 using System.CommandLine;
 using Dfs.Contracts.Paths;
 

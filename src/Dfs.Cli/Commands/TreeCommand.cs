@@ -38,7 +38,7 @@ internal static class TreeCommand
         public long Bytes;
     }
 
-    private static async Task AddChildrenAsync(CliSession session, IGatewayClient client, IHasTreeNodes parent, string folder, Counts counts, CancellationToken ct)
+    private static async Task AddChildrenAsync(CliSession session, IGatewayApi client, IHasTreeNodes parent, string folder, Counts counts, CancellationToken ct)
     {
         foreach (var entry in await Listing.ReadAsync(session, client, folder, ct))
         {

@@ -1,14 +1,20 @@
 using Dfs.Contracts.Clients;
+using Polly;
+using Polly.Retry;
+using Polly.Timeout;
 
 namespace Dfs.Cli.Remote;
 
 /// <summary>
-/// The one retry rule of the CLI: transient failures (5xx, 408, 429, connection errors, timeouts, an interrupted
-/// transfer) are retried with exponential backoff; everything else fails at once. Only idempotent operations use it.
+/// The one retry rule of the CLI, as a Polly pipeline: transient failures (5xx, 408, 429, connection errors, timeouts, an
+/// interrupted transfer) are retried with exponential backoff; everything else fails at once. Only idempotent operations
+/// use it.
 /// </summary>
 public sealed record RetryPolicy(int Attempts, TimeSpan FirstDelay, TimeSpan RequestTimeout)
 {
     public static RetryPolicy Default { get; } = new(4, TimeSpan.FromMilliseconds(300), TimeSpan.FromSeconds(30));
+
+    private static readonly ResiliencePropertyKey<Action<Exception, int>?> OnRetryKey = new("dfs.on-retry");
 
     public static bool IsTransient(Exception exception, CancellationToken ct) => exception switch
     {
@@ -17,6 +23,7 @@ public sealed record RetryPolicy(int Attempts, TimeSpan FirstDelay, TimeSpan Req
         HttpRequestException http => http.StatusCode is null,
         HttpIOException => true,
         TimeoutException => true,
+        TimeoutRejectedException => true,
         OperationCanceledException => !ct.IsCancellationRequested,
         _ => false,
     };
@@ -32,24 +39,43 @@ public sealed record RetryPolicy(int Attempts, TimeSpan FirstDelay, TimeSpan Req
         Action<Exception, int>? onRetry,
         CancellationToken ct)
     {
-        for (var attempt = 1; ; attempt++)
+        var context = ResilienceContextPool.Shared.Get(ct);
+        context.Properties.Set(OnRetryKey, onRetry);
+        try
         {
-            using var attemptCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            if (bounded) attemptCts.CancelAfter(RequestTimeout);
-            try
-            {
-                return await operation(attemptCts.Token);
-            }
-            catch (Exception ex) when (attempt < Attempts && IsTransient(ex, ct))
-            {
-                onRetry?.Invoke(ex, attempt + 1);
-                await Task.Delay(FirstDelay * Math.Pow(2, attempt - 1), ct);
-            }
-            catch (OperationCanceledException ex) when (!ct.IsCancellationRequested)
-            {
-                throw new TimeoutException($"the gateway did not answer within {RequestTimeout.TotalSeconds:0} s", ex);
-            }
+            return await Build(bounded).ExecuteAsync(
+                static async (context, operation) => await operation(context.CancellationToken), context, operation);
         }
+        catch (TimeoutRejectedException e)
+        {
+            throw new TimeoutException($"the gateway did not answer within {RequestTimeout.TotalSeconds:0} s", e);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    /// <summary>Built per run, not kept: a record's copies (with { … }) must not share a pipeline built for other values.</summary>
+    private ResiliencePipeline Build(bool bounded)
+    {
+        var builder = new ResiliencePipelineBuilder();
+        if (Attempts > 1)
+            builder.AddRetry(new RetryStrategyOptions
+            {
+                MaxRetryAttempts = Attempts - 1,
+                Delay = FirstDelay,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = false,
+                ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is { } e && IsTransient(e, args.Context.CancellationToken)),
+                OnRetry = args =>
+                {
+                    args.Context.Properties.GetValue(OnRetryKey, null)?.Invoke(args.Outcome.Exception!, args.AttemptNumber + 2);
+                    return ValueTask.CompletedTask;
+                },
+            });
+        if (bounded) builder.AddTimeout(RequestTimeout);
+        return builder.Build();
     }
 }
 

@@ -12,7 +12,7 @@ internal sealed record DownloadResult(string RemotePath, string LocalPath, long 
 /// gateway announced (Repr-Digest, ETag), and only then renames it into place: the destination is either the
 /// complete verified file or untouched, and no partial file is ever left behind.
 /// </summary>
-internal sealed class Downloader(IGatewayClient client, RetryPolicy retry, Action<Exception, int>? onRetry)
+internal sealed class Downloader(IGatewayApi client, RetryPolicy retry, Action<Exception, int>? onRetry)
 {
     public const string PartialMarker = ".dfs-partial-";
     private const int BufferSize = 1 << 20;
@@ -20,17 +20,19 @@ internal sealed class Downloader(IGatewayClient client, RetryPolicy retry, Actio
     public async Task<DownloadResult> DownloadAsync(string remotePath, string destination, bool overwrite, ITransferDisplay display, CancellationToken ct)
     {
         var folder = Path.GetDirectoryName(destination) ?? throw new CliException(ExitCodes.Usage, $"invalid destination '{destination}'");
-        if (!Directory.Exists(folder)) throw new CliException(ExitCodes.NotFound, $"local folder not found: {folder}");
-        if (!overwrite && Path.Exists(destination))
-            throw new CliException(ExitCodes.Conflict, $"{destination} already exists (use --force to overwrite)");
 
         ITransferTask? progress = null;
         var result = await retry.RunAsync(async attemptCt =>
         {
+            // The remote first: for a file that does not exist, "not found" is the answer that helps, whatever is on
+            // the local side. Opening the download is that lookup, so it costs no extra request.
+            await using var download = await client.GetFileAsync(remotePath, null, attemptCt);
+            if (!Directory.Exists(folder)) throw new CliException(ExitCodes.NotFound, $"local folder not found: {folder}");
+            if (!overwrite && Path.Exists(destination))
+                throw new CliException(ExitCodes.Conflict, $"{destination} already exists (use --force to overwrite)");
             var temp = Path.Combine(folder, $".{Path.GetFileName(destination)}{PartialMarker}{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6))}");
             try
             {
-                await using var download = await client.GetFileAsync(remotePath, null, attemptCt);
                 progress ??= display.Begin($"get  {Path.GetFileName(destination)}", download.Length);
                 progress.Restart();
                 var (size, sha256, md5) = await CopyAsync(download, temp, progress, attemptCt);

@@ -11,7 +11,7 @@ internal sealed record UploadRequest(string LocalPath, string RemotePath, Confli
 /// Uploads one local file: a first streaming pass computes MD5 and SHA-256, then the file is streamed to the
 /// gateway with both digests so the gateway refuses anything that changed on the way (or on disk meanwhile).
 /// </summary>
-internal sealed class Uploader(IGatewayClient client, RetryPolicy retry, Action<Exception, int>? onRetry)
+internal sealed class Uploader(IGatewayApi client, RetryPolicy retry, Action<Exception, int>? onRetry)
 {
     public async Task<PutFileResult> UploadAsync(UploadRequest request, ITransferDisplay display, CancellationToken ct)
     {

@@ -20,17 +20,27 @@ public sealed class DfsApiException(HttpStatusCode statusCode, ApiProblem? probl
     /// <summary>The problem title of a 507 for an exceeded quota.</summary>
     public const string QuotaExceededTitle = "Quota exceeded";
 
-    internal static async Task ThrowIfFailedAsync(HttpResponseMessage response, CancellationToken ct)
+    public static async Task ThrowIfFailedAsync(HttpResponseMessage response, CancellationToken ct)
     {
         if (response.IsSuccessStatusCode) return;
-        ApiProblem? problem = null;
-        var mediaType = response.Content.Headers.ContentType?.MediaType;
-        if (mediaType is not null && mediaType.Contains("json", StringComparison.OrdinalIgnoreCase))
-        {
-            try { problem = await response.Content.ReadFromJsonAsync<ApiProblem>(DfsJson.Options, ct); }
-            catch (System.Text.Json.JsonException) { }
-        }
+        throw await FromResponseAsync(response, ct);
+    }
+
+    /// <summary>The exception a failed answer stands for, with its problem details when it sent them.</summary>
+    public static async Task<DfsApiException> FromResponseAsync(HttpResponseMessage response, CancellationToken ct)
+    {
+        var problem = await ReadProblemAsync(response, ct);
         var detail = problem?.Detail ?? problem?.Title ?? response.ReasonPhrase ?? "request failed";
-        throw new DfsApiException(response.StatusCode, problem, $"{(int)response.StatusCode} {response.StatusCode}: {detail}");
+        return new DfsApiException(response.StatusCode, problem, $"{(int)response.StatusCode} {response.StatusCode}: {detail}");
+    }
+
+    /// <summary>The problem details of an answer, or null when it has none (or they are not JSON).</summary>
+    public static async Task<ApiProblem?> ReadProblemAsync(HttpResponseMessage response, CancellationToken ct)
+    {
+        var mediaType = response.Content.Headers.ContentType?.MediaType;
+        if (mediaType is null || !mediaType.Contains("json", StringComparison.OrdinalIgnoreCase)) return null;
+        try { return await response.Content.ReadFromJsonAsync(DfsJsonContext.Default.ApiProblem, ct); }
+        catch (System.Text.Json.JsonException) { return null; }
+        catch (HttpRequestException) { return null; }
     }
 }

@@ -1,14 +1,28 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
+using System.Collections.Concurrent;
 using System.Net.Sockets;
 using Dfs.Contracts.Internal;
 
 namespace Dfs.Contracts.Clients;
 
-/// <summary>HttpClient implementation of <see cref="IStorageNodeClient"/>. The HttpClient has no BaseAddress.</summary>
-public sealed class StorageNodeClient(HttpClient http) : IStorageNodeClient
+/// <summary>
+/// <see cref="IStorageNodeClient"/> over each node's Refit client (<see cref="IStorageNodeApi"/>, one per node URL, kept):
+/// what it adds is what callers decide on, the kind of each failure (unreachable, timeout, full, integrity, gone) and
+/// reads into the caller's pooled buffer.
+/// </summary>
+/// <param name="createHttpClient">A client for the nodes (signed requests, pooled connections); the node's URL becomes its base address.</param>
+public sealed class StorageNodeClient(Func<HttpClient> createHttpClient) : IStorageNodeClient
 {
+    private readonly ConcurrentDictionary<Uri, IStorageNodeApi> _nodes = new();
+
+    private IStorageNodeApi Node(Uri node) => _nodes.GetOrAdd(node, url =>
+    {
+        var http = createHttpClient();
+        http.BaseAddress = url;
+        return DfsRefit.StorageNode(http);
+    });
+
     public Task<bool> PutChunkAsync(Uri node, string chunkId, ReadOnlyMemory<byte> data, CancellationToken ct = default) =>
         PutAsync(node, chunkId, new ReadOnlyMemoryContent(data), ct);
 
@@ -21,17 +35,15 @@ public sealed class StorageNodeClient(HttpClient http) : IStorageNodeClient
 
     private async Task<bool> PutAsync(Uri node, string chunkId, HttpContent content, CancellationToken ct)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Put, ChunkUri(node, chunkId)) { Content = content };
         content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-        using var response = await SendAsync(node, request, HttpCompletionOption.ResponseContentRead, ct);
+        using var response = await CallAsync(node, () => Node(node).PutChunkAsync(chunkId, content, ct), ct);
         await ThrowIfFailedAsync(node, response, ct);
         return response.StatusCode == HttpStatusCode.Created;
     }
 
     public async Task<int> ReadChunkAsync(Uri node, string chunkId, Memory<byte> buffer, CancellationToken ct = default)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, ChunkUri(node, chunkId));
-        using var response = await SendAsync(node, request, HttpCompletionOption.ResponseHeadersRead, ct);
+        using var response = await CallAsync(node, () => Node(node).GetChunkAsync(chunkId, null, ct), ct);
         await ThrowIfFailedAsync(node, response, ct);
         var length = response.Content.Headers.ContentLength;
         if (length > buffer.Length)
@@ -63,9 +75,8 @@ public sealed class StorageNodeClient(HttpClient http) : IStorageNodeClient
 
     public async Task<Stream> OpenChunkAsync(Uri node, string chunkId, long? from = null, long? to = null, CancellationToken ct = default)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, ChunkUri(node, chunkId));
-        if (from is not null || to is not null) request.Headers.Range = new RangeHeaderValue(from ?? 0, to);
-        var response = await SendAsync(node, request, HttpCompletionOption.ResponseHeadersRead, ct);
+        var range = from is null && to is null ? null : new RangeHeaderValue(from ?? 0, to).ToString();
+        var response = await CallAsync(node, () => Node(node).GetChunkAsync(chunkId, range, ct), ct);
         try
         {
             await ThrowIfFailedAsync(node, response, ct);
@@ -80,8 +91,7 @@ public sealed class StorageNodeClient(HttpClient http) : IStorageNodeClient
 
     public async Task<bool> HasChunkAsync(Uri node, string chunkId, CancellationToken ct = default)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Head, ChunkUri(node, chunkId));
-        using var response = await SendAsync(node, request, HttpCompletionOption.ResponseHeadersRead, ct);
+        using var response = await CallAsync(node, () => Node(node).HeadChunkAsync(chunkId, ct), ct);
         if (response.StatusCode == HttpStatusCode.NotFound) return false;
         await ThrowIfFailedAsync(node, response, ct);
         return true;
@@ -89,37 +99,24 @@ public sealed class StorageNodeClient(HttpClient http) : IStorageNodeClient
 
     public async Task<bool> DeleteChunkAsync(Uri node, string chunkId, CancellationToken ct = default)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Delete, ChunkUri(node, chunkId));
-        using var response = await SendAsync(node, request, HttpCompletionOption.ResponseContentRead, ct);
+        using var response = await CallAsync(node, () => Node(node).DeleteChunkAsync(chunkId, ct), ct);
         if (response.StatusCode == HttpStatusCode.NotFound) return false;
         await ThrowIfFailedAsync(node, response, ct);
         return true;
     }
 
-    public async Task<ChunkInventoryPage> ListChunksAsync(Uri node, string? after = null, int limit = 1000, CancellationToken ct = default)
-    {
-        var uri = new Uri(node, $"chunks?limit={limit}" + (after is null ? "" : $"&after={after}"));
-        using var request = new HttpRequestMessage(HttpMethod.Get, uri);
-        using var response = await SendAsync(node, request, HttpCompletionOption.ResponseContentRead, ct);
-        await ThrowIfFailedAsync(node, response, ct);
-        return (await response.Content.ReadFromJsonAsync<ChunkInventoryPage>(DfsJson.Options, ct))!;
-    }
+    public Task<ChunkInventoryPage> ListChunksAsync(Uri node, string? after = null, int limit = 1000, CancellationToken ct = default) =>
+        CallAsync(node, () => Node(node).ListChunksAsync(after, limit, ct), ct);
 
-    public async Task<StorageNodeStatus> GetStatusAsync(Uri node, CancellationToken ct = default)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(node, "status"));
-        using var response = await SendAsync(node, request, HttpCompletionOption.ResponseContentRead, ct);
-        await ThrowIfFailedAsync(node, response, ct);
-        return (await response.Content.ReadFromJsonAsync<StorageNodeStatus>(DfsJson.Options, ct))!;
-    }
+    public Task<StorageNodeStatus> GetStatusAsync(Uri node, CancellationToken ct = default) =>
+        CallAsync(node, () => Node(node).GetStatusAsync(ct), ct);
 
-    private static Uri ChunkUri(Uri node, string chunkId) => new(node, $"chunks/{chunkId}");
-
-    private async Task<HttpResponseMessage> SendAsync(Uri node, HttpRequestMessage request, HttpCompletionOption completion, CancellationToken ct)
+    /// <summary>A transport failure or a failed JSON answer as a <see cref="StorageNodeException"/> of the right kind.</summary>
+    private static async Task<T> CallAsync<T>(Uri node, Func<Task<T>> call, CancellationToken ct)
     {
         try
         {
-            return await http.SendAsync(request, completion, ct);
+            return await call();
         }
         catch (TaskCanceledException e) when (!ct.IsCancellationRequested)
         {
@@ -132,6 +129,10 @@ public sealed class StorageNodeClient(HttpClient http) : IStorageNodeClient
                 : StorageFailureKind.ServerError;
             throw new StorageNodeException(node, kind, e.Message, e);
         }
+        catch (DfsApiException e)
+        {
+            throw new StorageNodeException(node, KindOf(e.StatusCode), e.Message, e);
+        }
     }
 
     private static async Task ThrowIfFailedAsync(Uri node, HttpResponseMessage response, CancellationToken ct)
@@ -139,17 +140,18 @@ public sealed class StorageNodeClient(HttpClient http) : IStorageNodeClient
         if (response.IsSuccessStatusCode) return;
         var body = "";
         try { body = await response.Content.ReadAsStringAsync(ct); } catch (HttpRequestException) { }
-        var kind = response.StatusCode switch
-        {
-            HttpStatusCode.InsufficientStorage => StorageFailureKind.Full,
-            HttpStatusCode.NotFound => StorageFailureKind.NotFound,
-            HttpStatusCode.UnprocessableEntity => StorageFailureKind.IntegrityRejected,
-            HttpStatusCode.RequestTimeout => StorageFailureKind.Timeout,
-            >= HttpStatusCode.InternalServerError => StorageFailureKind.ServerError,
-            _ => StorageFailureKind.BadRequest,
-        };
-        throw new StorageNodeException(node, kind, $"{(int)response.StatusCode} {response.ReasonPhrase} {body}".Trim());
+        throw new StorageNodeException(node, KindOf(response.StatusCode), $"{(int)response.StatusCode} {response.ReasonPhrase} {body}".Trim());
     }
+
+    private static StorageFailureKind KindOf(HttpStatusCode status) => status switch
+    {
+        HttpStatusCode.InsufficientStorage => StorageFailureKind.Full,
+        HttpStatusCode.NotFound => StorageFailureKind.NotFound,
+        HttpStatusCode.UnprocessableEntity => StorageFailureKind.IntegrityRejected,
+        HttpStatusCode.RequestTimeout => StorageFailureKind.Timeout,
+        >= HttpStatusCode.InternalServerError => StorageFailureKind.ServerError,
+        _ => StorageFailureKind.BadRequest,
+    };
 
     /// <summary>Keeps the response alive as long as its body stream is read.</summary>
     private sealed class ResponseStream(Stream inner, HttpResponseMessage response) : Stream

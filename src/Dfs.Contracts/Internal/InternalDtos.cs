@@ -5,8 +5,27 @@ public sealed record NodeRegistration(Guid NodeId, string Name, string Url, Node
 
 public sealed record NodeRegistrationAck(Guid NodeId, int HeartbeatIntervalMs);
 
-/// <summary>POST /internal/nodes/{id}/heartbeat. 404 means the gateway does not know the node: register again.</summary>
+/// <summary>
+/// POST /internal/nodes/{id}/heartbeat. 404 means the gateway does not know the node: register again. 410 Gone means
+/// the node was removed from the cluster: its process stops (registering again would undo the removal).
+/// </summary>
 public sealed record NodeHeartbeat(NodeUsage Usage);
+
+/// <summary>What a heartbeat was answered with.</summary>
+public enum HeartbeatOutcome
+{
+    /// <summary>204: recorded.</summary>
+    Accepted,
+
+    /// <summary>404: the gateway does not know the node (e.g. it restarted on a new database): register again.</summary>
+    Unknown,
+
+    /// <summary>410: the node was removed from the cluster: stop the process.</summary>
+    Removed,
+}
+
+/// <summary>A heartbeat's outcome, with the gateway's reason (its problem detail) when it gave one.</summary>
+public sealed record HeartbeatAnswer(HeartbeatOutcome Outcome, string? Reason = null);
 
 public sealed record NodeUsage(long CapacityBytes, long FreeBytes, long UsedBytes, long ChunkCount);
 

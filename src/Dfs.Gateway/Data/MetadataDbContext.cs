@@ -15,6 +15,7 @@ public sealed class MetadataDbContext(DbContextOptions<MetadataDbContext> option
     public DbSet<ChunkRecord> Chunks => Set<ChunkRecord>();
     public DbSet<ReplicaRecord> Replicas => Set<ReplicaRecord>();
     public DbSet<NodeRecord> Nodes => Set<NodeRecord>();
+    public DbSet<RemovedNodeRecord> RemovedNodes => Set<RemovedNodeRecord>();
     public DbSet<Auth.UserRecord> Users => Set<Auth.UserRecord>();
     public DbSet<Auth.TokenRecord> Tokens => Set<Auth.TokenRecord>();
     public DbSet<Auth.ShareRecord> Shares => Set<Auth.ShareRecord>();
@@ -69,6 +70,12 @@ public sealed class MetadataDbContext(DbContextOptions<MetadataDbContext> option
         {
             e.ToTable("nodes");
             e.HasKey(x => x.Id);
+        });
+        model.Entity<RemovedNodeRecord>(e =>
+        {
+            e.ToTable("removed_nodes");
+            e.HasKey(x => x.Id);
+            e.Property(x => x.Name).IsRequired();
         });
         Auth.AuthModel.Configure(model);
     }

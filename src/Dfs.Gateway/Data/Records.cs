@@ -71,3 +71,14 @@ public sealed class NodeRecord
     /// <summary>Set while the node is being drained (emptied before removal); kept across gateway restarts.</summary>
     public DateTime? DrainingSince { get; set; }
 }
+
+/// <summary>
+/// A node id removed from the cluster: its process still heartbeating is told 410 Gone and stops, instead of
+/// registering again and undoing the removal. Registering (a deliberate new start) deletes the row.
+/// </summary>
+public sealed class RemovedNodeRecord
+{
+    public Guid Id { get; set; }
+    public required string Name { get; set; }
+    public DateTime RemovedAt { get; set; }
+}

@@ -11,7 +11,7 @@ namespace Dfs.Gateway.Files;
 /// back) and the node deletes the file (a PUT of an id the node already has is a no-op, so a bad file would
 /// otherwise stay).
 /// </summary>
-public sealed class CorruptCopyReporter(IServiceScopeFactory scopes, IHttpClientFactory httpClients, ILogger<CorruptCopyReporter> logger)
+public sealed class CorruptCopyReporter(IServiceScopeFactory scopes, IStorageNodeClient nodes, ILogger<CorruptCopyReporter> logger)
 {
     public void Report(string chunkId, NodeView node) => _ = ReplaceAsync(chunkId, node, "corrupt");
 
@@ -30,7 +30,7 @@ public sealed class CorruptCopyReporter(IServiceScopeFactory scopes, IHttpClient
                 var db = scope.ServiceProvider.GetRequiredService<MetadataDbContext>();
                 await db.Replicas.Where(r => r.ChunkId == chunkId && r.NodeId == node.Id).ExecuteDeleteAsync();
             }
-            await new StorageNodeClient(httpClients.CreateClient(nameof(CorruptCopyReporter))).DeleteChunkAsync(node.Url, chunkId);
+            await nodes.DeleteChunkAsync(node.Url, chunkId);
             logger.LogWarning("Dropped the {What} copy of chunk {Chunk} on {Node}; it will be re-replicated from a good copy", what, chunkId, node.Name);
         }
         catch (Exception e)

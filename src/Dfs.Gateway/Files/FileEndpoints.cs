@@ -49,6 +49,23 @@ public static class FileEndpoints
         var policy = ParseConflict(conflict);
         var factor = ParseReplication(replication, options.Value.ReplicationFactor);
         var (md5, sha) = ReadClientDigests(context.Request);
+        var result = (await StoreBodyAsync(context, new UploadRequest(target, policy, factor, md5, sha, context.Request.ContentLength),
+            uploads, names, access, ct)).Result;
+        context.Response.Headers.ETag = Digests.ETag(result.Md5);
+        context.Response.Headers[Digests.ReprDigestHeader] = Digests.ReprDigest(result.Sha256);
+        return TypedResults.Created($"{ApiRoutes.Files}/{Contracts.Paths.DfsPath.ToUrlPath(result.Path)}", result);
+    }
+
+    /// <summary>
+    /// Stores the request's body as <paramref name="request"/>'s file for the request's user: their write access, the
+    /// conflict and quota checks that can be decided before a byte is read, then the streamed upload. The API's PUT
+    /// and the console's upload both go through here, so they refuse the same things the same way.
+    /// </summary>
+    internal static async Task<CommittedFile> StoreBodyAsync(HttpContext context, UploadRequest request,
+        UploadService uploads, NamespaceService names, AccessControl access, CancellationToken ct)
+    {
+        var target = request.Path;
+        var policy = request.Conflict;
         var caller = context.GetCaller();
         await access.RequireAsync(caller, target, Access.Write, ct);
         // A renamed file lands beside the target, which a share of the target alone does not cover.
@@ -65,7 +82,7 @@ public static class FileEndpoints
             throw DfsProblemException.Conflict(existing.Kind == EntryKind.Directory
                 ? $"'{target}' is a directory."
                 : $"'{target}' already exists (use conflict=overwrite or conflict=rename).");
-        if (context.Request.ContentLength is { } length)
+        if (request.DeclaredLength is { } length)
         {
             var replaced = policy == ConflictPolicy.Overwrite && existing?.CurrentVersionId is { } current
                 ? await names.Db.Versions.Where(v => v.Id == current).Select(v => v.Size).FirstOrDefaultAsync(ct)
@@ -73,11 +90,7 @@ public static class FileEndpoints
             await Quotas.CheckAsync(names.Db, target, length, replaced, ct);
         }
 
-        var committed = await uploads.UploadAsync(new UploadRequest(target, policy, factor, md5, sha, context.Request.ContentLength), context.Request.Body, ct);
-        var result = committed.Result;
-        context.Response.Headers.ETag = Digests.ETag(result.Md5);
-        context.Response.Headers[Digests.ReprDigestHeader] = Digests.ReprDigest(result.Sha256);
-        return TypedResults.Created($"{ApiRoutes.Files}/{Contracts.Paths.DfsPath.ToUrlPath(result.Path)}", result);
+        return await uploads.UploadAsync(request, context.Request.Body, ct);
     }
 
     private static async Task GetAsync(string? path, HttpContext context, NamespaceService names, AccessControl access, DownloadService downloads, CancellationToken ct)
@@ -211,7 +224,7 @@ public static class FileEndpoints
     private static DfsProblemException Unsatisfiable(long size) =>
         new(StatusCodes.Status416RangeNotSatisfiable, "Range not satisfiable", $"The file is {size} bytes long.");
 
-    private static ConflictPolicy ParseConflict(string? value) => value?.ToLowerInvariant() switch
+    internal static ConflictPolicy ParseConflict(string? value) => value?.ToLowerInvariant() switch
     {
         null or "" or "fail" => ConflictPolicy.Fail,
         "overwrite" => ConflictPolicy.Overwrite,

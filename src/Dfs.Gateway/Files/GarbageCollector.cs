@@ -15,7 +15,7 @@ public sealed class GarbageCollector(
     IServiceScopeFactory scopes,
     NodeRegistry registry,
     ChunkLeases leases,
-    IHttpClientFactory httpClients,
+    IStorageNodeClient nodes,
     IOptions<GatewayOptions> options,
     TimeProvider clock,
     GatewayMetrics metrics,
@@ -50,7 +50,7 @@ public sealed class GarbageCollector(
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<MetadataDbContext>();
-        var nodeClient = new StorageNodeClient(httpClients.CreateClient(nameof(GarbageCollector)));
+        var nodeClient = nodes;
         var grace = TimeSpan.FromMilliseconds(options.Value.GcGraceMs);
         var now = clock.GetUtcNow();
         var removed = await CollectUnreferencedAsync(db, nodeClient, now, grace, ct);
@@ -58,7 +58,7 @@ public sealed class GarbageCollector(
         if (removed > 0) logger.LogInformation("Garbage collection removed {Count} chunk copies", removed);
     }
 
-    private async Task<int> CollectUnreferencedAsync(MetadataDbContext db, StorageNodeClient nodeClient, DateTimeOffset now, TimeSpan grace, CancellationToken ct)
+    private async Task<int> CollectUnreferencedAsync(MetadataDbContext db, IStorageNodeClient nodeClient, DateTimeOffset now, TimeSpan grace, CancellationToken ct)
     {
         var unreferenced = await db.Chunks.Where(c => !db.VersionChunks.Any(v => v.ChunkId == c.Id))
             .Select(c => c.Id).Take(options.Value.GcBatchSize).ToListAsync(ct);
@@ -96,7 +96,7 @@ public sealed class GarbageCollector(
         return removed;
     }
 
-    private async Task<int> CollectUnknownAsync(MetadataDbContext db, StorageNodeClient nodeClient, DateTimeOffset now, TimeSpan grace, CancellationToken ct)
+    private async Task<int> CollectUnknownAsync(MetadataDbContext db, IStorageNodeClient nodeClient, DateTimeOffset now, TimeSpan grace, CancellationToken ct)
     {
         var removed = 0;
         var seenNow = new HashSet<(Guid, string)>();
@@ -126,7 +126,7 @@ public sealed class GarbageCollector(
         return removed;
     }
 
-    private async Task<bool> TryDeleteAsync(StorageNodeClient nodeClient, NodeView node, string chunkId, CancellationToken ct)
+    private async Task<bool> TryDeleteAsync(IStorageNodeClient nodeClient, NodeView node, string chunkId, CancellationToken ct)
     {
         try
         {

@@ -16,15 +16,13 @@ public sealed record UploadRequest(string Path, ConflictPolicy Conflict, int Rep
     long? DeclaredLength = null);
 
 /// <summary>
-/// PUT: streams the body, cuts it into chunks, stores each on a node (retrying elsewhere on failure), hashes
+/// PUT: streams the body, cuts it into chunks, stores each on a node (<see cref="ChunkStorer"/>: elsewhere on failure), hashes
 /// the whole file on the way, checks the client's digests, and only then commits the version. While a chunk
 /// is stored the next ones are read and hashed: up to Dfs:Gateway:ParallelChunkStores stores are in flight,
 /// so an upload holds at most that many chunk buffers plus the one being filled.
 /// </summary>
 public sealed class UploadService(
-    Placement placement,
-    NodeRegistry registry,
-    IStorageNodeClient nodesClient,
+    ChunkStorer storer,
     ChunkBuffers buffers,
     FileCommitter committer,
     ChunkLeases leases,
@@ -108,7 +106,7 @@ public sealed class UploadService(
     {
         try
         {
-            var holder = await StoreAsync(id, buffer.AsMemory(0, length), ct);
+            var holder = await storer.StoreAsync(id, buffer.AsMemory(0, length), ct);
             return new StoredChunk(index, id, offset, length, [holder]);
         }
         finally
@@ -137,47 +135,6 @@ public sealed class UploadService(
         events.Enqueue(new FileStored(committed.FileId, committed.Result.Path, committed.Result.Version, request.ReplicationFactor,
             chunks.DistinctBy(c => c.Id).Select(c => new StoredChunkHolders(c.Id, c.Size, c.Nodes)).ToList(), committed.Result.CreatedAt));
         return committed;
-    }
-
-    /// <summary>Stores one chunk on a node chosen by placement; a failure of a kind another node may not share moves on to another node.</summary>
-    private async Task<Guid> StoreAsync(string chunkId, ReadOnlyMemory<byte> data, CancellationToken ct)
-    {
-        var tried = new List<Guid>();
-        var failures = new List<string>();
-        var allFull = true;
-        var maxAttempts = options.Value.MaxStoreAttempts;
-        while (tried.Count < maxAttempts)
-        {
-            var node = placement.Choose(data.Length, tried);
-            if (node is null) break;
-            tried.Add(node.Id);
-            var started = Stopwatch.GetTimestamp();
-            try
-            {
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                timeout.CancelAfter(TimeSpan.FromSeconds(options.Value.NodeRequestTimeoutSeconds));
-                await nodesClient.PutChunkAsync(node.Url, chunkId, data, timeout.Token);
-                registry.NoteStored(node.Id, data.Length);
-                metrics.ChunkStored(Stopwatch.GetElapsedTime(started));
-                return node.Id;
-            }
-            catch (Exception e) when (!ct.IsCancellationRequested && e is StorageNodeException or OperationCanceledException)
-            {
-                var reason = e is StorageNodeException s ? $"{s.Kind}: {s.Message}" : "timed out";
-                allFull &= e is StorageNodeException { Kind: StorageFailureKind.Full };
-                failures.Add($"{node.Name}: {reason}");
-                metrics.StoreRetried(e is StorageNodeException k ? k.Kind.ToString() : nameof(StorageFailureKind.Timeout));
-                logger.LogWarning("Storing chunk {Chunk} on {Node} failed ({Reason}); trying another node", chunkId, node.Name, reason);
-                if (e is StorageNodeException { IsRetryableElsewhere: false }) break;
-            }
-        }
-
-        var detail = failures.Count == 0
-            ? "No live storage node has room for the chunk."
-            : $"Could not store a chunk after {failures.Count} attempt(s): {string.Join("; ", failures)}.";
-        // Every node full (or none with room to begin with) is a lasting condition, unlike an outage: 507, not 503.
-        throw new DfsProblemException(allFull ? StatusCodes.Status507InsufficientStorage : StatusCodes.Status503ServiceUnavailable,
-            "Storage unavailable", detail + " Nothing was committed.");
     }
 
     /// <summary>Reads until the buffer is full or the body ends.</summary>

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using MassTransit;
 
@@ -6,13 +7,15 @@ namespace Dfs.Gateway.Messaging;
 /// <summary>
 /// Publishes events after commits without making clients wait for the broker: a PUT succeeds while
 /// RabbitMQ is down. A message that cannot be published in time is dropped and logged; the Replicator's
-/// reconciler finds the work anyway, so a lost event delays repair but never loses it.
+/// reconciler finds the work anyway, so a lost event delays repair but never loses it. Each message keeps the trace of
+/// the request that committed it: its publish (and, through MassTransit's headers, the Replicator's consume and copies)
+/// belongs to that request's trace.
 /// </summary>
 public sealed class EventPublisher(IBus bus, GatewayMetrics metrics, ILogger<EventPublisher> logger) : BackgroundService
 {
     private static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(5);
 
-    private readonly Channel<object> _queue = Channel.CreateBounded<object>(new BoundedChannelOptions(10_000)
+    private readonly Channel<(object Message, ActivityContext Parent)> _queue = Channel.CreateBounded<(object, ActivityContext)>(new BoundedChannelOptions(10_000)
     {
         FullMode = BoundedChannelFullMode.DropOldest,
         SingleReader = true,
@@ -20,7 +23,7 @@ public sealed class EventPublisher(IBus bus, GatewayMetrics metrics, ILogger<Eve
 
     public void Enqueue(object message)
     {
-        if (!_queue.Writer.TryWrite(message)) metrics.EventDropped();
+        if (!_queue.Writer.TryWrite((message, Activity.Current?.Context ?? default))) metrics.EventDropped();
     }
 
     public void FilesDeleted(IReadOnlyList<Namespace.DeletedFile> files, DateTime at)
@@ -30,8 +33,9 @@ public sealed class EventPublisher(IBus bus, GatewayMetrics metrics, ILogger<Eve
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await foreach (var message in _queue.Reader.ReadAllAsync(stoppingToken))
+        await foreach (var (message, parent) in _queue.Reader.ReadAllAsync(stoppingToken))
         {
+            using var activity = GatewayMetrics.Source.StartActivity("dfs.publish " + message.GetType().Name, ActivityKind.Internal, parent);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
             timeout.CancelAfter(PublishTimeout);
             try
@@ -42,6 +46,7 @@ public sealed class EventPublisher(IBus bus, GatewayMetrics metrics, ILogger<Eve
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
                 metrics.EventDropped();
+                activity?.SetStatus(ActivityStatusCode.Error, e.Message);
                 logger.LogWarning("Could not publish {Event} ({Error}); the reconciler will pick up the work", message.GetType().Name, e.Message);
             }
         }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Dfs.Contracts.Api;
 using Dfs.Contracts.Integrity;
 using Dfs.Contracts.Internal;
@@ -13,19 +14,15 @@ namespace Dfs.Gateway.Nodes;
 
 public static class NodeEndpoints
 {
+    public const string NodeRemovedTitle = "Node removed";
+
     public static RouteGroupBuilder MapNodeEndpoints(this RouteGroupBuilder api)
     {
         api.MapGet("/nodes", (NodeRegistry registry) => TypedResults.Ok(registry.Snapshot().Select(ToInfo).ToList()))
             .WithName("Nodes").WithTags("Cluster").WithSummary("Storage nodes with state, capacity, last heartbeat and whether they are draining.");
 
         api.MapPost("/nodes/{node}/drain", async (string node, NodeDrains drains, EventPublisher events, TimeProvider clock, CancellationToken ct) =>
-            {
-                var target = drains.Resolve(node);
-                var status = await drains.StartAsync(target, ct);
-                // Every request asks for a pass, so a repeated drain also nudges a stalled one.
-                events.Enqueue(new NodeDraining(target.Id, target.Name, clock.GetUtcNow().UtcDateTime));
-                return TypedResults.Json(status, statusCode: StatusCodes.Status202Accepted);
-            })
+                TypedResults.Json(await StartDrainAsync(drains, drains.Resolve(node), events, clock, ct), statusCode: StatusCodes.Status202Accepted))
             .WithName("DrainNode").WithTags("Cluster").RequireAuthorization(Auth.AuthExtensions.AdminPolicy)
             .WithSummary("Starts draining a node ({node} = id or name; idempotent): it takes no new chunks and the Replicator copies its chunks elsewhere.")
             .Produces<NodeDrainStatus>(StatusCodes.Status202Accepted).ProducesProblem(StatusCodes.Status404NotFound);
@@ -73,9 +70,16 @@ public static class NodeEndpoints
         @internal.MapPost("/nodes/{id:guid}/heartbeat", async (Guid id, [FromBody] NodeHeartbeat? heartbeat, NodeRegistry registry, CancellationToken ct) =>
         {
             if (heartbeat?.Usage is null) throw DfsProblemException.BadRequest("Invalid heartbeat", "usage is required.");
-            return await registry.HeartbeatAsync(id, heartbeat.Usage, ct)
-                ? Results.NoContent()
-                : Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown node", detail: "Register first.");
+            return await registry.HeartbeatAsync(id, heartbeat.Usage, ct) switch
+            {
+                HeartbeatOutcome.Accepted => Results.NoContent(),
+                // 410, not 404: a 404 makes the node register again, which would undo the removal.
+                HeartbeatOutcome.Removed => Results.Problem(statusCode: StatusCodes.Status410Gone, title: NodeRemovedTitle,
+                    detail: $"Node {id} was removed from the cluster at "
+                            + $"{registry.RemovedAt(id)?.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture) ?? "an earlier time"}; "
+                            + "its process should stop. Starting it again registers it as a new, empty node."),
+                _ => Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown node", detail: "Register first."),
+            };
         });
 
         @internal.MapPost("/replicas", async ([FromBody] ReplicaReport? report, NodeRegistry registry, MetadataDbContext db, TimeProvider clock, CancellationToken ct) =>
@@ -95,6 +99,15 @@ public static class NodeEndpoints
             return TypedResults.NoContent();
         });
         return @internal;
+    }
+
+    /// <summary>Starts draining <paramref name="node"/> and asks the Replicator for a pass (the API's and the console's drain).</summary>
+    internal static async Task<NodeDrainStatus> StartDrainAsync(NodeDrains drains, NodeView node, EventPublisher events, TimeProvider clock, CancellationToken ct)
+    {
+        var status = await drains.StartAsync(node, ct);
+        // Every request asks for a pass, so a repeated drain also nudges a stalled one.
+        events.Enqueue(new NodeDraining(node.Id, node.Name, clock.GetUtcNow().UtcDateTime));
+        return status;
     }
 
     internal static NodeInfo ToInfo(NodeView n) => new(n.Id, n.Name, n.Url.ToString().TrimEnd('/'), n.State,

@@ -37,6 +37,8 @@ public sealed class NodeRegistry(IServiceScopeFactory scopes, IOptionsMonitor<Cl
     // Apart from the records: a heartbeat replaces a node's record with an updated copy, and a copy taken just
     // before a drain started would otherwise undo the drain.
     private readonly ConcurrentDictionary<Guid, DateTime> _draining = new();
+    // Removed node ids and when: kept (and persisted) so a removed node's process is told to stop, not to register.
+    private readonly ConcurrentDictionary<Guid, DateTime> _removed = new();
 
     /// <summary>Raised after a node registers (a start or restart): its inventory must be checked against the metadata.</summary>
     public event Action<Guid>? Registered;
@@ -54,6 +56,8 @@ public sealed class NodeRegistry(IServiceScopeFactory scopes, IOptionsMonitor<Cl
             _nodes[node.Id] = node;
             if (node.DrainingSince is { } since) _draining[node.Id] = since;
         }
+        foreach (var removed in await db.RemovedNodes.ToListAsync(ct))
+            _removed[removed.Id] = removed.RemovedAt;
         logger.LogInformation("Known storage nodes: {Count}", _nodes.Count);
     }
 
@@ -71,9 +75,16 @@ public sealed class NodeRegistry(IServiceScopeFactory scopes, IOptionsMonitor<Cl
         record.Name = registration.Name;
         record.Url = registration.Url;
         Apply(record, registration.Usage, now);
+        // A registration is a (re)start of the node's process, so it is a deliberate return: the removal mark goes,
+        // in the same transaction as the record that brings the node back.
+        var mark = await db.RemovedNodes.AsTracking().FirstOrDefaultAsync(r => r.Id == registration.NodeId, ct);
+        if (mark is not null) db.RemovedNodes.Remove(mark);
         await db.SaveChangesAsync(ct);
         var isNew = !_nodes.ContainsKey(record.Id);
         _nodes[record.Id] = Copy(record);
+        if (_removed.TryRemove(record.Id, out var removedAt))
+            logger.LogInformation("Storage node {Name} ({Id}), removed at {RemovedAt:O}, registered again: it rejoins as a new, empty node",
+                record.Name, record.Id, removedAt);
         logger.LogInformation("Storage node {Name} ({Id}) registered at {Url}{New}", record.Name, record.Id, record.Url, isNew ? " (new)" : "");
         if (!isNew)
         {
@@ -83,14 +94,15 @@ public sealed class NodeRegistry(IServiceScopeFactory scopes, IOptionsMonitor<Cl
         return record;
     }
 
-    /// <summary>False when the node is unknown (it must register again).</summary>
-    public async Task<bool> HeartbeatAsync(Guid nodeId, NodeUsage usage, CancellationToken ct)
+    /// <summary>Records a heartbeat; a node not in the registry is <see cref="HeartbeatOutcome.Removed"/> when it was removed, else unknown.</summary>
+    public async Task<HeartbeatOutcome> HeartbeatAsync(Guid nodeId, NodeUsage usage, CancellationToken ct)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         // Compare-and-swap, so a heartbeat racing a removal cannot bring the removed node back.
         while (true)
         {
-            if (!_nodes.TryGetValue(nodeId, out var known)) return false;
+            if (!_nodes.TryGetValue(nodeId, out var known))
+                return _removed.ContainsKey(nodeId) ? HeartbeatOutcome.Removed : HeartbeatOutcome.Unknown;
             var updated = Copy(known);
             Apply(updated, usage, now);
             if (_nodes.TryUpdate(nodeId, updated, known)) break;
@@ -104,8 +116,11 @@ public sealed class NodeRegistry(IServiceScopeFactory scopes, IOptionsMonitor<Cl
             .SetProperty(n => n.FreeBytes, usage.FreeBytes)
             .SetProperty(n => n.UsedBytes, usage.UsedBytes)
             .SetProperty(n => n.ChunkCount, usage.ChunkCount), ct);
-        return true;
+        return HeartbeatOutcome.Accepted;
     }
+
+    /// <summary>When the node was removed, or null when it was not (or registered again since).</summary>
+    public DateTime? RemovedAt(Guid nodeId) => _removed.TryGetValue(nodeId, out var at) ? at : null;
 
     /// <summary>
     /// Marks a node draining (idempotent: the first request's time is kept), persisted first so a restarted
@@ -141,21 +156,29 @@ public sealed class NodeRegistry(IServiceScopeFactory scopes, IOptionsMonitor<Cl
     }
 
     /// <summary>
-    /// Forgets a node: its replica records and its record go in one transaction, then it leaves the registry. If it
-    /// heartbeats again it is told to register and comes back as a new, empty node.
+    /// Forgets a node: its replica records and its record go, and its removal mark is written, in one transaction;
+    /// then it leaves the registry. Its process is answered 410 Gone from its next heartbeat on and stops; only a
+    /// new registration (the process started again) brings it back, as a new, empty node.
     /// </summary>
     public async Task<bool> RemoveAsync(Guid nodeId, CancellationToken ct)
     {
         if (!_nodes.TryGetValue(nodeId, out var known)) return false;
+        var now = clock.GetUtcNow().UtcDateTime;
         await using (var scope = scopes.CreateAsyncScope())
         {
             var db = scope.ServiceProvider.GetRequiredService<MetadataDbContext>();
             await using var tx = await db.Database.BeginTransactionAsync(ct);
             var replicas = await db.Replicas.Where(r => r.NodeId == nodeId).ExecuteDeleteAsync(ct);
             await db.Nodes.Where(n => n.Id == nodeId).ExecuteDeleteAsync(ct);
+            // A mark left by a removal whose in-memory side never ran (the gateway stopped in between) is replaced.
+            await db.RemovedNodes.Where(r => r.Id == nodeId).ExecuteDeleteAsync(ct);
+            db.RemovedNodes.Add(new RemovedNodeRecord { Id = nodeId, Name = known.Name, RemovedAt = now });
+            await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
             logger.LogInformation("Storage node {Name} ({Id}) removed with {Replicas} replica records", known.Name, nodeId, replicas);
         }
+        // Marked before it leaves the registry, so a heartbeat that no longer finds it is told Removed, never Unknown.
+        _removed[nodeId] = now;
         _nodes.TryRemove(nodeId, out _);
         _unverified.TryRemove(nodeId, out _);
         _draining.TryRemove(nodeId, out _);

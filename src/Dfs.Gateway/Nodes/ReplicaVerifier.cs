@@ -12,7 +12,7 @@ namespace Dfs.Gateway.Nodes;
 public sealed class ReplicaVerifier(
     NodeRegistry registry,
     IServiceScopeFactory scopes,
-    IHttpClientFactory httpClients,
+    IStorageNodeClient nodes,
     ILogger<ReplicaVerifier> logger) : BackgroundService
 {
     private readonly Channel<Guid> _pending = Channel.CreateUnbounded<Guid>();
@@ -42,7 +42,7 @@ public sealed class ReplicaVerifier(
     public async Task VerifyAsync(Guid nodeId, CancellationToken ct)
     {
         if (registry.Find(nodeId) is not { IsReadable: true } node) return;
-        var client = new StorageNodeClient(httpClients.CreateClient(nameof(ReplicaVerifier)));
+        var client = nodes;
         var present = new HashSet<string>(StringComparer.Ordinal);
         string? after = null;
         do

@@ -79,11 +79,10 @@ public static class GatewayRateLimiting
             ? Math.Max(1, (int)Math.Ceiling(after.TotalSeconds))
             : 1;
         context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-        await TypedResults.Problem(
-            statusCode: StatusCodes.Status429TooManyRequests,
-            title: "Too many requests",
-            detail: string.Create(CultureInfo.InvariantCulture,
-                $"The limit is {limits.PermitsPerSecond} requests per second with bursts of {limits.Burst}. Retry after {seconds} s."))
-            .ExecuteAsync(context);
+        var detail = string.Create(CultureInfo.InvariantCulture,
+            $"The limit is {limits.PermitsPerSecond} requests per second with bursts of {limits.Burst}. Retry after {seconds} s.");
+        // A browser on the console (a sign-in form posted too often, say) gets a page it can show.
+        if (await Console.ConsoleSession.TryRefuseAsync(context, StatusCodes.Status429TooManyRequests, "Too many requests", detail)) return;
+        await TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many requests", detail: detail).ExecuteAsync(context);
     }
 }

@@ -1,6 +1,7 @@
 using Dfs.Replicator.Consumers;
 using Dfs.Replicator.Diagnostics;
 using Dfs.Replicator.Replication;
+using Dfs.ServiceDefaults;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -14,12 +15,9 @@ namespace Dfs.Replicator.Hosting;
 /// </summary>
 public static class ReplicatorServiceExtensions
 {
-    /// <summary>Gateway calls are small and quick; a hung gateway must not stall a consumer for 100 s.</summary>
-    private static readonly TimeSpan GatewayTimeout = TimeSpan.FromSeconds(30);
-
     /// <summary>
     /// Options, the replicator, the reconciler (a hosted service) and the HTTP clients. A host may register its own
-    /// <see cref="IGatewayAddress"/> before calling this; the default reads services:gateway:http:0.
+    /// <see cref="IGatewayAddress"/> before calling this; the default is the gateway by service discovery.
     /// </summary>
     public static IServiceCollection AddReplicatorCore(this IServiceCollection services, IConfiguration configuration)
     {
@@ -29,13 +27,9 @@ public static class ReplicatorServiceExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ReplicatorOptions>, ReplicatorOptionsValidator>());
 
         services.AddMetrics();
-        services.TryAddSingleton<IGatewayAddress>(_ => new ConfigurationGatewayAddress(configuration));
+        services.TryAddSingleton<IGatewayAddress, DiscoveredGatewayAddress>();
         services.AddHttpClient(ReplicatorClients.StorageNodesHttpClient, client => client.Timeout = Timeout.InfiniteTimeSpan);
-        services.AddHttpClient(ReplicatorClients.GatewayHttpClient, (sp, client) =>
-        {
-            client.BaseAddress = sp.GetRequiredService<IGatewayAddress>().Current;
-            client.Timeout = GatewayTimeout;
-        });
+        services.AddGatewayInternalApi(sp => sp.GetRequiredService<IGatewayAddress>().Current);
         services.TryAddSingleton<ReplicatorClients>();
 
         services.TryAddSingleton<ReplicatorMetrics>();

@@ -3,19 +3,19 @@ using Dfs.Contracts.Clients;
 namespace Dfs.Replicator.Replication;
 
 /// <summary>
-/// Creates the Replicator's clients from its own named HttpClients. Not registered as IStorageNodeClient /
-/// IClusterClient services: inside the gateway (embedded profile) those would replace the gateway's own
-/// registrations. A client is created per unit of work, so the gateway address is read each time.
+/// The Replicator's links: the gateway's internal API (a Refit control-plane client) and the storage nodes (Refit clients
+/// per node, data path: no retries of spent bodies, each copy with its own time limit). Not registered as
+/// IStorageNodeClient: inside the gateway (embedded profile) that would replace the gateway's own node client.
 /// </summary>
-public sealed class ReplicatorClients(IHttpClientFactory httpClientFactory)
+public sealed class ReplicatorClients(IServiceProvider services, IHttpClientFactory httpClientFactory)
 {
-    /// <summary>No base address (nodes are named per call) and no client timeout: each copy has its own.</summary>
+    /// <summary>No base address (the node's URL is set per node) and no client timeout: each copy has its own.</summary>
     public const string StorageNodesHttpClient = "Dfs.Replicator.StorageNodes";
 
-    /// <summary>Base address from <see cref="Hosting.IGatewayAddress"/>, read when the client is created.</summary>
-    public const string GatewayHttpClient = "Dfs.Replicator.Gateway";
+    private readonly StorageNodeClient _storageNodes = new(() => httpClientFactory.CreateClient(StorageNodesHttpClient));
 
-    public IStorageNodeClient StorageNodes() => new StorageNodeClient(httpClientFactory.CreateClient(StorageNodesHttpClient));
+    public IStorageNodeClient StorageNodes() => _storageNodes;
 
-    public IClusterClient Gateway() => new ClusterClient(httpClientFactory.CreateClient(GatewayHttpClient));
+    /// <summary>A client made now, so that its base address is the gateway's current one.</summary>
+    public IGatewayInternalApi Gateway() => services.GetRequiredService<IGatewayInternalApi>();
 }

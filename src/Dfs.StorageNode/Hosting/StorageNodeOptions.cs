@@ -26,7 +26,7 @@ public sealed class StorageNodeOptions
     public string? AdvertisedUrl { get; set; }
 
     [Range(typeof(long), "1", "9223372036854775807")]
-    public long MaxChunkBytes { get; set; } = 64 * MiB;
+    public long MaxChunkBytes { get; set; } = Dfs.Contracts.Cluster.SharedSettings.MaxChunkSizeBytes;
 
     internal static bool IsValidAdvertisedUrl(string? url) =>
         url is null

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Dfs.Contracts.Cluster;
 
 namespace Dfs.StorageNode.Registration;
 
@@ -7,6 +8,6 @@ public sealed class ClusterOptions
 {
     public const string SectionName = "Dfs:Cluster";
 
-    [Range(10, int.MaxValue)]
+    [Range(SharedSettings.MinHeartbeatIntervalMs, SharedSettings.MaxHeartbeatIntervalMs)]
     public int HeartbeatIntervalMs { get; set; } = 2000;
 }

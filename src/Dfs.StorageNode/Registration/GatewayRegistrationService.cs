@@ -2,6 +2,7 @@ using Dfs.Contracts.Clients;
 using Dfs.Contracts.Internal;
 using Dfs.StorageNode.Diagnostics;
 using Dfs.StorageNode.Hosting;
+using Dfs.ServiceDefaults;
 using Dfs.StorageNode.Usage;
 using Microsoft.Extensions.Options;
 
@@ -10,15 +11,16 @@ namespace Dfs.StorageNode.Registration;
 /// <summary>
 /// Registers the node with the gateway once the server listens, then heartbeats; registers again whenever
 /// the gateway answers that it does not know the node (e.g. it restarted on a new database). Failures are
-/// logged and retried: a gateway outage must never take a node down.
+/// logged and retried: a gateway outage must never take a node down. The one answer that ends the process is
+/// 410 Gone: the node was removed from the cluster, and it stops cleanly (exit code 0) so that an orchestrator
+/// sees a finished process, not a crash to restart.
 /// </summary>
 internal sealed class GatewayRegistrationService(
-    IClusterClient cluster,
+    IGatewayInternalApi gateway,
     NodeIdentity identity,
     UsageTracker usage,
     AdvertisedAddress address,
     RegistrationState state,
-    GatewayEndpoint gateway,
     IOptions<StorageNodeOptions> nodeOptions,
     IOptions<ClusterOptions> clusterOptions,
     IHostApplicationLifetime lifetime,
@@ -36,7 +38,14 @@ internal sealed class GatewayRegistrationService(
             while (true)
             {
                 var interval = await RegisterAsync(url, stoppingToken);
-                await HeartbeatUntilForgottenAsync(interval, stoppingToken);
+                if (await HeartbeatUntilForgottenAsync(interval, stoppingToken) is { } removal)
+                {
+                    logger.LogWarning("Gateway {Gateway} says node {NodeId} ({Name}) was removed from the cluster ({Reason}): stopping this node. "
+                                      + "Start it again to have it rejoin as a new, empty node.",
+                        GatewayLink.BaseAddress, identity.Id, nodeOptions.Value.Name, removal);
+                    lifetime.StopApplication();
+                    return;
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -61,18 +70,18 @@ internal sealed class GatewayRegistrationService(
             using var activity = StorageNodeTelemetry.ActivitySource.StartActivity("node register");
             try
             {
-                var ack = await cluster.RegisterNodeAsync(
+                var ack = await gateway.RegisterNodeAsync(
                     new NodeRegistration(identity.Id, nodeOptions.Value.Name, url, usage.Snapshot()), ct);
                 state.MarkRegistered();
                 logger.LogInformation("Registered node {NodeId} ({Name}) at {Url} with gateway {Gateway}",
-                    identity.Id, nodeOptions.Value.Name, url, gateway.Url);
+                    identity.Id, nodeOptions.Value.Name, url, GatewayLink.BaseAddress);
                 return HeartbeatInterval(ack);
             }
             catch (Exception e) when (!ct.IsCancellationRequested)
             {
                 activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, e.Message);
                 logger.LogWarning("Registration with gateway {Gateway} failed (attempt {Attempt}), retrying in {Delay} ms: {Error}",
-                    gateway.Url, attempt, delay.TotalMilliseconds, e.Message);
+                    GatewayLink.BaseAddress, attempt, delay.TotalMilliseconds, e.Message);
             }
             await Task.Delay(delay, ct);
             delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
@@ -87,7 +96,8 @@ internal sealed class GatewayRegistrationService(
         return TimeSpan.FromMilliseconds(ms);
     }
 
-    private async Task HeartbeatUntilForgottenAsync(TimeSpan interval, CancellationToken ct)
+    /// <summary>Heartbeats until the gateway forgot the node (null: register again) or removed it (the gateway's reason).</summary>
+    private async Task<string?> HeartbeatUntilForgottenAsync(TimeSpan interval, CancellationToken ct)
     {
         var failures = 0;
         while (true)
@@ -95,18 +105,21 @@ internal sealed class GatewayRegistrationService(
             await Task.Delay(interval, ct);
             try
             {
-                if (!await cluster.HeartbeatAsync(identity.Id, new NodeHeartbeat(usage.Snapshot()), ct))
+                var answer = await gateway.HeartbeatAsync(identity.Id, new NodeHeartbeat(usage.Snapshot()), ct);
+                if (answer.Outcome == HeartbeatOutcome.Removed)
+                    return answer.Reason ?? "410 Gone";
+                if (answer.Outcome == HeartbeatOutcome.Unknown)
                 {
-                    logger.LogWarning("Gateway {Gateway} does not know node {NodeId}: registering again", gateway.Url, identity.Id);
-                    return;
+                    logger.LogWarning("Gateway {Gateway} does not know node {NodeId}: registering again", GatewayLink.BaseAddress, identity.Id);
+                    return null;
                 }
-                if (failures > 0) logger.LogInformation("Heartbeats to gateway {Gateway} succeed again after {Failures} failures", gateway.Url, failures);
+                if (failures > 0) logger.LogInformation("Heartbeats to gateway {Gateway} succeed again after {Failures} failures", GatewayLink.BaseAddress, failures);
                 failures = 0;
             }
             catch (Exception e) when (!ct.IsCancellationRequested)
             {
                 failures++;
-                logger.LogWarning("Heartbeat to gateway {Gateway} failed ({Failures} in a row): {Error}", gateway.Url, failures, e.Message);
+                logger.LogWarning("Heartbeat to gateway {Gateway} failed ({Failures} in a row): {Error}", GatewayLink.BaseAddress, failures, e.Message);
             }
         }
     }

@@ -1,4 +1,4 @@
-using Dfs.Contracts.Clients;
+using Dfs.ServiceDefaults;
 
 namespace Dfs.StorageNode.Registration;
 
@@ -13,21 +13,15 @@ public static class RegistrationExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
-        var gateway = GatewayEndpoint.FromConfiguration(builder.Configuration);
-        builder.Services.AddSingleton(gateway);
-        builder.Services.AddSingleton<RegistrationState>();
+        var standalone = !GatewayLink.IsConfigured(builder.Configuration);
+        builder.Services.AddSingleton(new RegistrationState(standalone));
         builder.Services.AddSingleton<AdvertisedAddress>();
         // No "live" tag: /alive must not depend on the gateway, /health must.
         builder.Services.AddHealthChecks().AddCheck<GatewayRegistrationHealthCheck>(HealthCheckName);
 
-        if (gateway.Url is { } url)
+        if (!standalone)
         {
-            builder.Services.AddHttpClient<IClusterClient, ClusterClient>(client =>
-            {
-                client.BaseAddress = url;
-                // A hung gateway must not stall heartbeats for the default 100 s.
-                client.Timeout = TimeSpan.FromSeconds(10);
-            });
+            builder.Services.AddGatewayInternalApi();
             builder.Services.AddHostedService<GatewayRegistrationService>();
         }
         return builder;

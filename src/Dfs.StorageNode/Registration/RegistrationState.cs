@@ -2,9 +2,11 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Dfs.StorageNode.Registration;
 
-/// <summary>Whether the gateway has accepted this node at least once.</summary>
-public sealed class RegistrationState
+/// <summary>Whether the gateway has accepted this node at least once; a standalone node (no gateway configured) has none.</summary>
+public sealed class RegistrationState(bool standalone)
 {
+    public bool Standalone { get; } = standalone;
+
     private volatile bool _registered;
 
     public bool HasRegistered => _registered;
@@ -16,11 +18,11 @@ public sealed class RegistrationState
 /// "gateway-registration", on /health only (not /alive): the AppHost reads /health=200 as "up and registered",
 /// so placement can already use the node when the AppHost moves on.
 /// </summary>
-internal sealed class GatewayRegistrationHealthCheck(GatewayEndpoint gateway, RegistrationState state) : IHealthCheck
+internal sealed class GatewayRegistrationHealthCheck(RegistrationState state) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
         Task.FromResult(
-            gateway.Url is null ? HealthCheckResult.Healthy("No gateway configured: running standalone.")
-            : state.HasRegistered ? HealthCheckResult.Healthy($"Registered with {gateway.Url}.")
-            : HealthCheckResult.Unhealthy($"Not yet registered with {gateway.Url}."));
+            state.Standalone ? HealthCheckResult.Healthy("No gateway configured: running standalone.")
+            : state.HasRegistered ? HealthCheckResult.Healthy("Registered with the gateway.")
+            : HealthCheckResult.Unhealthy("Not yet registered with the gateway."));
 }

@@ -29,6 +29,9 @@ public sealed class CliHarness : IDisposable
     /// <summary>Pretend stdin is a terminal (the shell then claims Ctrl+C per command).</summary>
     public bool InteractiveInput { get; set; }
 
+    /// <summary>How often waiting commands poll the gateway (the CLI's default is 500 ms).</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+
     public CliHarness()
     {
         // An empty state folder, so a developer's running cluster never leaks into a test.
@@ -52,6 +55,7 @@ public sealed class CliHarness : IDisposable
             Retry = new RetryPolicy(3, TimeSpan.FromMilliseconds(10), TimeSpan.FromSeconds(10)),
             Interrupts = Interrupts,
             IsInputInteractive = InteractiveInput,
+            PollInterval = PollInterval,
         };
         if (TypedKeys is not null)
             env = env with { Console = new ScriptedConsole(stdout, TypedKeys), IsInputInteractive = true };

@@ -72,7 +72,7 @@ public sealed class BadInputTests : IAsyncLifetime
     [InlineData("POST", "/api/move", """{"from":"/existing/./dir","to":"/moved"}""", ".")]
     public async Task Dot_segments_literal_or_encoded_are_400_and_change_nothing(string method, string target, string? json, string segment)
     {
-        var client = new GatewayClient(_http);
+        var client = DfsRefit.Gateway(_http);
         await client.PutFileAsync("/existing/dir/kept.txt", new MemoryStream(), ct: Ct);
 
         await using var raw = await RawHttp.ConnectAsync(_http.BaseAddress!, Ct);
@@ -198,9 +198,9 @@ public sealed class BadInputTests : IAsyncLifetime
 
     private async Task AssertNamespaceUnchangedAsync()
     {
-        var root = await new GatewayClient(_http).ListAsync("/", ct: Ct);
+        var root = await DfsRefit.Gateway(_http).ListAsync("/", ct: Ct);
         Assert.Equal(["existing"], root.Entries.Where(e => e.Name is not ("empty.txt" or "home")).Select(e => e.Name));
-        var below = await new GatewayClient(_http).ListAsync("/existing", ct: Ct);
+        var below = await DfsRefit.Gateway(_http).ListAsync("/existing", ct: Ct);
         Assert.Equal(["dir"], below.Entries.Select(e => e.Name));
     }
 

@@ -72,7 +72,7 @@ public sealed class JsonBodyTests
         Assert.Equal(environment, factory.Services.GetRequiredService<IHostEnvironment>().EnvironmentName);
         var bob = await AuthKit.CreateUserAsync(factory, "bob");
         using var http = factory.CreateClient();
-        var admin = new GatewayClient(http);
+        var admin = DfsRefit.Gateway(http);
         await admin.MkdirAsync("/projects", parents: true, Ct);
         await admin.CreateShareAsync("/projects", "bob", ShareAccess.Read, Ct);
         await admin.CreateTokenAsync("existing", ct: Ct);

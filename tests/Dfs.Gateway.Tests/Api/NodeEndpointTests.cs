@@ -11,14 +11,14 @@ public sealed class NodeEndpointTests : IAsyncLifetime
 {
     private readonly GatewayFactory _factory = new();
     private HttpClient _http = null!;
-    private GatewayClient _client = null!;
+    private IGatewayApi _client = null!;
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     public ValueTask InitializeAsync()
     {
         _factory.StartServer();
         _http = _factory.CreateClient();
-        _client = new GatewayClient(_http);
+        _client = DfsRefit.Gateway(_http);
         return ValueTask.CompletedTask;
     }
 
@@ -100,6 +100,42 @@ public sealed class NodeEndpointTests : IAsyncLifetime
         // The replication view keeps working with nodes gone.
         using var replication = await _http.GetAsync(ApiRoutes.Replication, Ct);
         Assert.Equal(HttpStatusCode.OK, replication.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_removed_nodes_heartbeats_are_410_gone_until_its_process_registers_again()
+    {
+        var id = await RegisterAsync("n1");
+        var heartbeat = new NodeHeartbeat(new NodeUsage(1 << 30, 1 << 30, 0, 0));
+        using var cluster = _factory.CreateClusterClient();
+        var node = DfsRefit.GatewayInternal(cluster);
+        Assert.Equal(HeartbeatOutcome.Accepted, (await node.HeartbeatAsync(id, heartbeat, Ct)).Outcome);
+
+        await _client.DrainNodeAsync("n1", Ct);
+        await _client.RemoveNodeAsync("n1", ct: Ct);
+
+        // Every later heartbeat is 410 with problem details (not 404, which would make the node register again).
+        for (var i = 0; i < 2; i++)
+            await AssertProblemAsync(await cluster.PostAsJsonAsync($"/internal/nodes/{id}/heartbeat", heartbeat, Ct),
+                HttpStatusCode.Gone, $"Node {id} was removed from the cluster");
+        var answer = await node.HeartbeatAsync(id, heartbeat, Ct);
+        Assert.Equal(HeartbeatOutcome.Removed, answer.Outcome);
+        Assert.Contains("its process should stop", answer.Reason);
+        Assert.Empty(await _client.GetNodesAsync(Ct));
+        // A node the gateway never had is still told to register.
+        await AssertProblemAsync(await cluster.PostAsJsonAsync($"/internal/nodes/{Guid.NewGuid()}/heartbeat", heartbeat, Ct),
+            HttpStatusCode.NotFound, "Register first");
+        Assert.Equal(HeartbeatOutcome.Unknown, (await node.HeartbeatAsync(Guid.NewGuid(), heartbeat, Ct)).Outcome);
+
+        // Started again, the process registers: the mark is gone and its heartbeats count again.
+        await RegisterAsync("n1", id);
+        Assert.Equal(HeartbeatOutcome.Accepted, (await node.HeartbeatAsync(id, heartbeat, Ct)).Outcome);
+        var back = Assert.Single(await _client.GetNodesAsync(Ct));
+        Assert.Equal((id, "n1", false), (back.Id, back.Name, back.Draining));
+
+        // And a second removal sticks again.
+        await _client.RemoveNodeAsync("n1", force: true, Ct);
+        Assert.Equal(HeartbeatOutcome.Removed, (await node.HeartbeatAsync(id, heartbeat, Ct)).Outcome);
     }
 
     [Fact]

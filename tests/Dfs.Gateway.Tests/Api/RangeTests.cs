@@ -17,14 +17,14 @@ public sealed class RangeTests : IAsyncLifetime
 {
     private readonly GatewayFactory _factory = new();
     private HttpClient _http = null!;
-    private GatewayClient _client = null!;
+    private IGatewayApi _client = null!;
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     public async ValueTask InitializeAsync()
     {
         _factory.StartServer();
         _http = _factory.CreateClient();
-        _client = new GatewayClient(_http);
+        _client = DfsRefit.Gateway(_http);
         await using (var scope = _factory.Services.CreateAsyncScope())
             await scope.ServiceProvider.GetRequiredService<FileCommitter>()
                 .CommitAsync("/r/ten.bin", ConflictPolicy.Fail, MetadataHarness.FakeUpload([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]), Ct);

@@ -21,14 +21,14 @@ public sealed class RequestEdgeTests : IAsyncLifetime
     private const string EmptyMd5 = "d41d8cd98f00b204e9800998ecf8427e";
     private readonly GatewayFactory _factory = new();
     private HttpClient _http = null!;
-    private GatewayClient _client = null!;
+    private IGatewayApi _client = null!;
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     public async ValueTask InitializeAsync()
     {
         _factory.StartServer();
         _http = _factory.CreateClient();
-        _client = new GatewayClient(_http);
+        _client = DfsRefit.Gateway(_http);
         await _client.MkdirAsync("/existing/dir", parents: true, Ct);
         await AuthKit.PutEmptyAsync(_client, "/existing/keep.txt");
     }

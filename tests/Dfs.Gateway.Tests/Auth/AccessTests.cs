@@ -10,7 +10,7 @@ namespace Dfs.Gateway.Tests.Auth;
 /// <summary>Who may read and write which paths: homes, shares, admins; and what a refusal gives away (nothing).</summary>
 public sealed class AccessTests
 {
-    private static async Task<(GatewayFactory Factory, GatewayClient Admin, GatewayClient Alice, GatewayClient Bob)> StartAsync(string provider)
+    private static async Task<(GatewayFactory Factory, IGatewayApi Admin, IGatewayApi Alice, IGatewayApi Bob)> StartAsync(string provider)
     {
         var factory = await GatewayFactory.CreateAsync(provider);
         factory.StartServer();

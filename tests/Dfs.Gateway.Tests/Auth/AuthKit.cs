@@ -16,13 +16,13 @@ internal static class AuthKit
 
     public static string PasswordOf(string name) => name + "-Pa55word";
 
-    public static GatewayClient Admin(GatewayFactory factory) => new(factory.CreateClient());
+    public static IGatewayApi Admin(GatewayFactory factory) => DfsRefit.Gateway(factory.CreateClient());
 
-    public static GatewayClient As(GatewayFactory factory, string name, string? password = null) =>
-        new(factory.CreateClient(GatewayCredentials.Basic(name, password ?? PasswordOf(name))));
+    public static IGatewayApi As(GatewayFactory factory, string name, string? password = null) =>
+        DfsRefit.Gateway(factory.CreateClient(GatewayCredentials.Basic(name, password ?? PasswordOf(name))));
 
     /// <summary>Creates <paramref name="name"/> through the admin API and returns a client that authenticates as them (Basic).</summary>
-    public static async Task<GatewayClient> CreateUserAsync(GatewayFactory factory, string name, long? quotaBytes = null, bool isAdmin = false)
+    public static async Task<IGatewayApi> CreateUserAsync(GatewayFactory factory, string name, long? quotaBytes = null, bool isAdmin = false)
     {
         var created = await Admin(factory).CreateUserAsync(new CreateUserRequest(name, PasswordOf(name), isAdmin, quotaBytes), Ct);
         Assert.Equal(name, created.Name);
@@ -31,7 +31,7 @@ internal static class AuthKit
     }
 
     /// <summary>An empty file through the real PUT (it needs no storage node).</summary>
-    public static Task<PutFileResult> PutEmptyAsync(GatewayClient client, string path) =>
+    public static Task<PutFileResult> PutEmptyAsync(IGatewayApi client, string path) =>
         client.PutFileAsync(path, new MemoryStream(), new PutFileOptions(ConflictPolicy.Overwrite), Ct);
 
     /// <summary>

@@ -109,10 +109,59 @@ public sealed class NodeDrainTests
         var unknown = await Assert.ThrowsAsync<DfsProblemException>(() => meta.InScopeAsync(sp => Task.FromResult(sp.GetRequiredService<NodeDrains>().Resolve("b"))));
         Assert.Equal(404, unknown.Status);
 
-        // A removed node that heartbeats is unknown, and registering again makes it a new, empty node.
-        Assert.False(await registry.HeartbeatAsync(b, new NodeUsage(1, 1, 0, 0), Ct));
-        await registry.RegisterAsync(new NodeRegistration(b, "b", "http://127.0.0.1:1/b", new NodeUsage(1 << 30, 1 << 30, 0, 0)), Ct);
-        Assert.Equal((b, "b", false, 0L, 0L, false), Tuple(await Drains(meta, d => d.StatusAsync(d.Resolve("b"), Ct))));
+        // A removed node that heartbeats is told it was removed (its process stops), also by a restarted gateway;
+        // a node that never existed is only unknown.
+        Assert.Equal(HeartbeatOutcome.Removed, await registry.HeartbeatAsync(b, new NodeUsage(1, 1, 0, 0), Ct));
+        Assert.Equal(HeartbeatOutcome.Removed, await registry.HeartbeatAsync(c, new NodeUsage(1, 1, 0, 0), Ct));
+        Assert.NotNull(registry.RemovedAt(b));
+        Assert.Equal(HeartbeatOutcome.Unknown, await registry.HeartbeatAsync(Guid.NewGuid(), new NodeUsage(1, 1, 0, 0), Ct));
+        var restarted = meta.Create<NodeRegistry>();
+        await restarted.LoadAsync(Ct);
+        Assert.Equal(HeartbeatOutcome.Removed, await restarted.HeartbeatAsync(b, new NodeUsage(1, 1, 0, 0), Ct));
+        Assert.Null(restarted.Find(b));
+        Assert.Equal(new[] { b, c }.Order(), (await RemovedIds(meta)).Order());
+
+        // Registering again (its process started anew) clears the mark, and it is a new, empty node.
+        await restarted.RegisterAsync(new NodeRegistration(b, "b", "http://127.0.0.1:1/b", new NodeUsage(1 << 30, 1 << 30, 0, 0)), Ct);
+        Assert.Equal(HeartbeatOutcome.Accepted, await restarted.HeartbeatAsync(b, new NodeUsage(1 << 30, 1 << 30, 0, 0), Ct));
+        Assert.Null(restarted.RemovedAt(b));
+        Assert.Equal([c], await RemovedIds(meta));
+        var again = meta.Create<NodeRegistry>();
+        await again.LoadAsync(Ct);
+        Assert.Equal(HeartbeatOutcome.Accepted, await again.HeartbeatAsync(b, new NodeUsage(1 << 30, 1 << 30, 0, 0), Ct));
+        Assert.Equal(HeartbeatOutcome.Removed, await again.HeartbeatAsync(c, new NodeUsage(1 << 30, 1 << 30, 0, 0), Ct));
+
+        // Removed a second time: marked again (the earlier mark was deleted by the registration).
+        Assert.True(await again.RemoveAsync(b, Ct));
+        Assert.Equal(HeartbeatOutcome.Removed, await again.HeartbeatAsync(b, new NodeUsage(1, 1, 0, 0), Ct));
+        Assert.Equal(new[] { b, c }.Order(), (await RemovedIds(meta)).Order());
+    }
+
+    [Theory, MemberData(nameof(MetadataDatabases.Providers), MemberType = typeof(MetadataDatabases))]
+    public async Task The_removed_nodes_table_migrates_down_and_up_over_existing_marks(string provider)
+    {
+        await using var meta = await MetadataDatabases.CreateAsync(provider);
+        var registry = meta.Get<NodeRegistry>();
+        var a = await Register(registry, "a");
+        Assert.True(await registry.RemoveAsync(a, Ct));
+
+        await meta.InScopeAsync(async sp =>
+        {
+            var db = sp.GetRequiredService<MetadataDbContext>();
+            Assert.Contains("20261230000000_RemovedNodes", await db.Database.GetAppliedMigrationsAsync(Ct));
+            var migrator = db.GetService<IMigrator>();
+            await migrator.MigrateAsync("20261220000000_UsersTokensShares", Ct);
+            Assert.DoesNotContain("20261230000000_RemovedNodes", await db.Database.GetAppliedMigrationsAsync(Ct));
+            await migrator.MigrateAsync(null, Ct);
+            Assert.Empty(await db.Database.GetPendingMigrationsAsync(Ct));
+            return 0;
+        });
+        // The table came back empty: the id is no longer known as removed.
+        var migrated = meta.Create<NodeRegistry>();
+        await migrated.LoadAsync(Ct);
+        Assert.Equal(HeartbeatOutcome.Unknown, await migrated.HeartbeatAsync(a, new NodeUsage(1, 1, 0, 0), Ct));
+        Assert.True(await migrated.RemoveAsync(await Register(migrated, "b"), Ct));
+        Assert.Single(await RemovedIds(meta));
     }
 
     [Theory, MemberData(nameof(MetadataDatabases.Providers), MemberType = typeof(MetadataDatabases))]
@@ -183,6 +232,9 @@ public sealed class NodeDrainTests
 
     private static Task<int> ReplicaCount(MetadataHarness meta, Guid node) =>
         meta.InScopeAsync(sp => sp.GetRequiredService<MetadataDbContext>().Replicas.CountAsync(r => r.NodeId == node, Ct));
+
+    private static Task<List<Guid>> RemovedIds(MetadataHarness meta) =>
+        meta.InScopeAsync(sp => sp.GetRequiredService<MetadataDbContext>().RemovedNodes.Select(n => n.Id).ToListAsync(Ct));
 
     private static Task<List<Guid>> NodeIds(MetadataHarness meta) =>
         meta.InScopeAsync(sp => sp.GetRequiredService<MetadataDbContext>().Nodes.Select(n => n.Id).ToListAsync(Ct));

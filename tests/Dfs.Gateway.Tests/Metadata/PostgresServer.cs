@@ -1,19 +1,18 @@
-using Dfs.AppHost.Hosting;
-using Dfs.AppHost.Testing;
+using Dfs.Testing;
 
 [assembly: AssemblyFixture(typeof(Dfs.Gateway.Tests.Metadata.PostgresServer))]
 
 namespace Dfs.Gateway.Tests.Metadata;
 
 /// <summary>
-/// One real PostgreSQL server for this test assembly, run by the AppHost's own resource (the same
+/// One real PostgreSQL server for this test assembly, run by the AppHost's own hosting integration (the same
 /// code that runs it for a cluster); started on first use, stopped when the assembly's tests end.
 /// </summary>
 public sealed class PostgresServer : IAsyncDisposable
 {
     private static PostgresServer? _instance;
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private DfsApplication? _app;
+    private DfsServer? _server;
     private string? _connectionString;
 
     public PostgresServer() => _instance = this;
@@ -32,13 +31,9 @@ public sealed class PostgresServer : IAsyncDisposable
         await _gate.WaitAsync();
         try
         {
-            if (_app is not null) return;
-            var builder = DfsTestingBuilder.CreateEmpty(o => o.Profile = "local");
-            builder.AddPostgres();
-            var app = builder.Build();
-            await app.StartAsync();
-            _app = app;
-            _connectionString = app.GetConnectionString("metadata") ?? throw new InvalidOperationException("no metadata connection string");
+            if (_server is not null) return;
+            _server = await DfsServer.StartPostgresAsync();
+            _connectionString = _server.ConnectionString;
         }
         finally
         {
@@ -48,6 +43,6 @@ public sealed class PostgresServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (_app is not null) await _app.DisposeAsync();
+        if (_server is not null) await _server.DisposeAsync();
     }
 }

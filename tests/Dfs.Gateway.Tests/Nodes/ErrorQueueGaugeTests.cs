@@ -1,10 +1,10 @@
 using System.Net.Http.Json;
-using Dfs.AppHost.Testing;
 using Dfs.Contracts.Api;
 using Dfs.Contracts.Clients;
 using Dfs.Gateway.Messaging;
 using Dfs.Gateway.Tests.Api;
 using Dfs.Replicator.Consumers;
+using Dfs.Testing;
 using RabbitMQ.Client;
 
 namespace Dfs.Gateway.Tests.Nodes;
@@ -18,11 +18,8 @@ public sealed class ErrorQueueGaugeTests
     public async Task Messages_in_the_replicators_error_queues_show_in_the_api_and_the_gauge()
     {
         // The broker the AppHost runs for a local cluster (the machine's rabbitmq-server), alone.
-        var builder = DfsTestingBuilder.CreateEmpty(o => o.Profile = "local");
-        builder.AddRabbitMq();
-        await using var broker = builder.Build();
-        await broker.StartAsync(Ct);
-        var messaging = broker.GetConnectionString("messaging")!;
+        await using var broker = await DfsServer.StartRabbitMqAsync(Ct);
+        var messaging = broker.ConnectionString;
 
         const string queue = ReplicatorQueues.FileStored + ReplicatorQueues.ErrorSuffix;
         await using (var connection = await new ConnectionFactory { Uri = new Uri(messaging) }.CreateConnectionAsync(Ct))

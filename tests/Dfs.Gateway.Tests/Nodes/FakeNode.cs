@@ -34,7 +34,8 @@ public enum FakeBehaviour
 
 /// <summary>
 /// A storage node stand-in on a loopback port (real Kestrel, real HTTP), for fault injection: it answers chunk
-/// PUTs as scripted, counts them, and serves its inventory so the gateway verifies it like a real node.
+/// PUTs as scripted, counts them, serves its inventory so the gateway verifies it like a real node, and on request
+/// serves back and deletes what it stored.
 /// </summary>
 public sealed class FakeNode : IAsyncDisposable
 {
@@ -59,7 +60,11 @@ public sealed class FakeNode : IAsyncDisposable
 
     public ConcurrentDictionary<string, byte[]> Chunks { get; } = new(StringComparer.Ordinal);
 
-    public static async Task<FakeNode> StartAsync(string name, FakeBehaviour behaviour, CancellationToken ct)
+    /// <param name="servesReads">
+    /// Also serve back and delete what it stored, as a real node does: downloads work, and the embedded Replicator
+    /// can copy from it (so chunks below their factor get repaired, which tests of the backlog must not have).
+    /// </param>
+    public static async Task<FakeNode> StartAsync(string name, FakeBehaviour behaviour, CancellationToken ct, bool servesReads = false)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
@@ -88,6 +93,12 @@ public sealed class FakeNode : IAsyncDisposable
                 _ => Results.Problem("scripted: bad request", statusCode: 400),
             };
         });
+        if (servesReads)
+        {
+            app.MapMethods("/chunks/{id}", [HttpMethods.Get, HttpMethods.Head], (string id) =>
+                node!.Chunks.TryGetValue(id, out var bytes) ? Results.Bytes(bytes, "application/octet-stream") : Results.NotFound());
+            app.MapDelete("/chunks/{id}", (string id) => node!.Chunks.TryRemove(id, out _) ? Results.NoContent() : Results.NotFound());
+        }
         app.MapGet("/chunks", () => new ChunkInventoryPage(
             node!.Chunks.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => new StoredChunk(c.Key, c.Value.Length)).ToList(), null));
         await app.StartAsync(ct);

@@ -24,7 +24,7 @@ public sealed class ReplicationGaugeTests
         await a.RegisterAsync(gateway, 1L << 30, Ct);
         await b.RegisterAsync(gateway, 1L << 30, Ct);
         using var http = gateway.CreateClient();
-        var client = new GatewayClient(http);
+        var client = DfsRefit.Gateway(http);
 
         // Nine copies wanted, two nodes: once both hold it, nothing more can be done until nodes join.
         await client.PutFileAsync("/nine.bin", new MemoryStream(Enumerable.Repeat((byte)9, 3000).ToArray()), new PutFileOptions(ReplicationFactor: 9), Ct);

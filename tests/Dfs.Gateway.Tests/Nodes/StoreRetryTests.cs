@@ -129,7 +129,7 @@ public sealed class StoreRetryTests
     /// <summary>PUTs a one-chunk file and checks it is committed with its one copy on <paramref name="node"/>; returns the chunk id.</summary>
     private static async Task<string> PutAndCheckStoredOnAsync(GatewayFactory gateway, FakeNode node)
     {
-        var client = new GatewayClient(gateway.CreateClient());
+        var client = DfsRefit.Gateway(gateway.CreateClient());
         var put = await client.PutFileAsync("/file.bin", new MemoryStream(Data), ct: Ct);
         Assert.Equal(Data.Length, put.Size);
         var chunk = Assert.Single((await client.StatAsync("/file.bin", Ct)).Chunks);
@@ -149,7 +149,7 @@ public sealed class StoreRetryTests
         Assert.Equal("Storage unavailable", problem!.Title);
         Assert.Contains(detail, problem.Detail);
         Assert.Contains("Nothing was committed", problem.Detail);
-        var missing = await Assert.ThrowsAsync<DfsApiException>(() => new GatewayClient(http).StatAsync("/file.bin", Ct));
+        var missing = await Assert.ThrowsAsync<DfsApiException>(() => DfsRefit.Gateway(http).StatAsync("/file.bin", Ct));
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
     }
 }

@@ -63,7 +63,7 @@ public sealed class InternalApiTrustTests : IAsyncLifetime
         }
     }
 
-    private async Task<IReadOnlyList<NodeInfo>> NodesAsync() => await new GatewayClient(_admin).GetNodesAsync(Ct);
+    private async Task<IReadOnlyList<NodeInfo>> NodesAsync() => await DfsRefit.Gateway(_admin).GetNodesAsync(Ct);
 
     [Fact]
     public async Task A_node_registration_without_a_signature_is_401_and_registers_nothing_even_for_an_admin()
@@ -109,7 +109,7 @@ public sealed class InternalApiTrustTests : IAsyncLifetime
 
         using var registered = await _cluster.PostAsJsonAsync("/internal/nodes/register", registration, DfsJson.Options, Ct);
         using var heartbeat = await _cluster.PostAsJsonAsync($"/internal/nodes/{registration.NodeId}/heartbeat", new NodeHeartbeat(registration.Usage), DfsJson.Options, Ct);
-        var listed = await new ClusterClient(_cluster).GetNodesAsync(Ct);
+        var listed = await DfsRefit.GatewayInternal(_cluster).GetNodesAsync(Ct);
 
         Assert.Equal(HttpStatusCode.OK, registered.StatusCode);
         Assert.Equal(HttpStatusCode.NoContent, heartbeat.StatusCode);

@@ -73,7 +73,7 @@ public sealed class RateLimitTests
             Assert.Equal(HttpStatusCode.TooManyRequests, put.StatusCode);
 
         await Task.Delay(TimeSpan.FromSeconds(retryAfter), Ct);
-        var gateway = new GatewayClient(admin);
+        var gateway = DfsRefit.Gateway(admin);
         var stat = await HonouringRetryAfterAsync(() => gateway.StatAsync("/rl/keep.bin", Ct));
         Assert.Equal(100, stat.Size);
         var listing = await HonouringRetryAfterAsync(() => gateway.ListAsync("/rl", ct: Ct));
@@ -123,7 +123,7 @@ public sealed class RateLimitTests
         }
         using var cluster = factory.CreateClusterClient();
         for (var i = 0; i < 10; i++)
-            Assert.Empty(await new ClusterClient(cluster).GetNodesAsync(Ct));
+            Assert.Empty(await DfsRefit.GatewayInternal(cluster).GetNodesAsync(Ct));
     }
 
     [Fact]

@@ -53,7 +53,7 @@ public sealed class StorageNode(string name, string dataDir, ServiceProcess proc
 public sealed class StorageCluster : IAsyncLifetime
 {
     /// <summary>Signs like a member of the cluster: the nodes answer nothing else.</summary>
-    public static readonly IStorageNodeClient NodeClient = new StorageNodeClient(
+    public static readonly IStorageNodeClient NodeClient = new StorageNodeClient(() =>
         new HttpClient(new ClusterSigningHandler(ServiceProcess.ClusterSecret, new SocketsHttpHandler())) { Timeout = TimeSpan.FromSeconds(30) });
 
     private readonly List<StorageNode> _nodes = [];

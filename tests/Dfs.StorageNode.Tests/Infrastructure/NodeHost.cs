@@ -23,7 +23,7 @@ public sealed class NodeHost : IAsyncDisposable
         Url = url;
         Http = new HttpClient(new ClusterSigningHandler(Secret, new SocketsHttpHandler())) { BaseAddress = url };
         UnsignedHttp = new HttpClient { BaseAddress = url };
-        Client = new StorageNodeClient(new HttpClient(new ClusterSigningHandler(Secret, new SocketsHttpHandler())));
+        Client = new StorageNodeClient(() => new HttpClient(new ClusterSigningHandler(Secret, new SocketsHttpHandler())));
     }
 
     /// <summary>Dfs:Cluster:Secret of every test node (and of the recording gateway).</summary>

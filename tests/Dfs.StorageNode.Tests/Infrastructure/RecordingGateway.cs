@@ -17,6 +17,7 @@ public sealed class RecordingGateway : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly ConcurrentDictionary<Guid, bool> _known = new();
+    private readonly ConcurrentDictionary<Guid, bool> _removed = new();
 
     private RecordingGateway(WebApplication app) => _app = app;
 
@@ -70,12 +71,15 @@ public sealed class RecordingGateway : IAsyncDisposable
             if (gateway.RefuseRegistrations) return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable);
             gateway.Registrations.Enqueue(registration);
             gateway._known[registration.NodeId] = true;
+            gateway._removed.TryRemove(registration.NodeId, out _);
             return Results.Ok(new NodeRegistrationAck(registration.NodeId, gateway.AckHeartbeatIntervalMs));
         });
         app.MapPost($"{ApiRoutes.InternalNodes}/{{id:guid}}/heartbeat", (Guid id, NodeHeartbeat heartbeat) =>
         {
             Interlocked.Increment(ref gateway._heartbeatAttempts);
             if (gateway.FailHeartbeats) return Results.Problem(statusCode: StatusCodes.Status500InternalServerError);
+            if (gateway._removed.ContainsKey(id))
+                return Results.Problem(statusCode: StatusCodes.Status410Gone, title: "Node removed", detail: RemovedDetail(id));
             if (!gateway._known.ContainsKey(id)) return Results.Problem(statusCode: StatusCodes.Status404NotFound);
             gateway.Heartbeats.Enqueue((id, heartbeat));
             return Results.Ok();
@@ -88,6 +92,16 @@ public sealed class RecordingGateway : IAsyncDisposable
 
     /// <summary>As if the gateway restarted on a new database.</summary>
     public void Forget(Guid nodeId) => _known.TryRemove(nodeId, out _);
+
+    /// <summary>As if an operator removed the node: its heartbeats are answered 410 Gone until it registers again.</summary>
+    public void Remove(Guid nodeId)
+    {
+        _removed[nodeId] = true;
+        _known.TryRemove(nodeId, out _);
+    }
+
+    /// <summary>The problem detail of the 410 for <paramref name="nodeId"/>, which the node should log.</summary>
+    public static string RemovedDetail(Guid nodeId) => $"Node {nodeId} was removed from the cluster by the test.";
 
     public int HeartbeatsFrom(Guid nodeId) => Heartbeats.Count(h => h.NodeId == nodeId);
 
