@@ -22,20 +22,21 @@ public static class Program
         var adminPassword = builder.AddAdminPassword(dfs);
         var clusterSecret = builder.AddClusterSecret(dfs);
 
-        var gateway = builder.AddProject<Projects.Dfs_Gateway>(DfsCluster.GatewayName)
+        var gateways = dfs.GatewayNames.Select(name => builder.AddProject<Projects.Dfs_Gateway>(name)
             .WithDfsService(dfs, clusterSecret)
             .AsGateway(dfs, adminPassword)
             .WithReference(metadata).WaitFor(metadata)
             .WithServer(messaging)
-            .WithServer(cache)
-            .WithAddStorageNodeCommand();
+            .WithServer(cache)).ToList();
+        var gateway = gateways[0].WithAddStorageNodeCommand();
+        foreach (var other in gateways.Skip(1)) other.WaitFor(gateway);      // the first one migrates the metadata and creates the first admin
 
         foreach (var (name, startedWithCluster) in dfs.StorageNodes)
         {
             builder.AddProject<Projects.Dfs_StorageNode>(name)
                 .WithDfsService(dfs, clusterSecret)
                 .AsStorageNode(dfs, gateway)
-                .WithReference(gateway).WaitFor(gateway)
+                .WithGateways(gateways)
                 .WithExplicitStartUnless(startedWithCluster);
         }
 
@@ -45,7 +46,7 @@ public static class Program
                 .WithDfsService(dfs, clusterSecret)
                 .AsReplicator(dfs)
                 .WithReference(messaging).WaitFor(messaging)
-                .WithReference(gateway).WaitFor(gateway);
+                .WithGateways(gateways);
         }
 
         builder.Build().Run();

@@ -10,6 +10,7 @@ using Dfs.Gateway.Namespace;
 using Dfs.Gateway.Replication;
 using Dfs.Gateway.Nodes;
 using Dfs.Gateway.RateLimiting;
+using Dfs.Gateway.Shared;
 using Dfs.ServiceDefaults;
 using Microsoft.Extensions.Options;
 
@@ -26,6 +27,7 @@ public static class GatewayExtensions
         // Signs the calls to nodes (and, embedded, to our own /internal); checks /internal; loopback unless configured.
         builder.AddClusterTrust();
         builder.WebHost.UseLoopbackByDefault(port: 5000);
+        builder.AddGatewaySharedState();
         builder.AddGatewayRateLimiting();
 
         builder.AddMetadataDatabase();
@@ -37,7 +39,6 @@ public static class GatewayExtensions
         builder.Services.AddSingleton<NodeRegistry>();
         builder.Services.AddSingleton<Placement>();
         builder.Services.AddSingleton<ChunkBuffers>();
-        builder.Services.AddSingleton<ChunkLeases>();
         builder.Services.AddSingleton<CorruptCopyReporter>();
         builder.Services.AddSingleton<ReplicaVerifier>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ReplicaVerifier>());
@@ -96,6 +97,7 @@ public static class GatewayExtensions
             .MapNamespaceEndpoints()
             .MapNodeEndpoints()
             .MapClusterEndpoints()
+            .MapGatewayInstanceEndpoints()
             .MapReplicationEndpoints();
 
         // The web console (/console): the product UI, on the same users, tokens and access rules as the API.

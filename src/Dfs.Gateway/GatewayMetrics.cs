@@ -19,6 +19,11 @@ public sealed class GatewayMetrics
     private readonly Counter<long> _eventsPublished;
     private readonly Counter<long> _eventsDropped;
     private readonly Counter<long> _chunksCollected;
+    private readonly Counter<long> _cacheLookups;
+    private readonly Counter<long> _sharedStateUnreachable;
+    private long _credentialHits;
+    private long _credentialMisses;
+    private long _sharedStateFailures;
     private long _underReplicated;
     private long _backlog;
     private long _unreadable;
@@ -37,6 +42,9 @@ public sealed class GatewayMetrics
         _eventsPublished = meter.CreateCounter<long>("dfs.gateway.events.published");
         _eventsDropped = meter.CreateCounter<long>("dfs.gateway.events.dropped");
         _chunksCollected = meter.CreateCounter<long>("dfs.gateway.gc.chunks_collected");
+        _cacheLookups = meter.CreateCounter<long>("dfs.gateway.cache.lookups", "{lookup}");
+        // Reads of the shared state (Redis) that found it unreachable: the gateway then served from the metadata alone.
+        _sharedStateUnreachable = meter.CreateCounter<long>("dfs.gateway.shared_state.unreachable", "{read}");
         // Below their factor, whatever the node count: a factor above the live nodes shows here and stays until nodes join.
         meter.CreateObservableGauge("dfs.gateway.chunks.under_replicated", () => Interlocked.Read(ref _underReplicated));
         // What the Replicator can repair now; this one should drain to zero.
@@ -57,6 +65,22 @@ public sealed class GatewayMetrics
     public void EventPublished() => _eventsPublished.Add(1);
     public void EventDropped() => _eventsDropped.Add(1);
     public void ChunkCollected() => _chunksCollected.Add(1);
+
+    public void CredentialLookup(bool hit)
+    {
+        Interlocked.Increment(ref hit ? ref _credentialHits : ref _credentialMisses);
+        _cacheLookups.Add(1, new KeyValuePair<string, object?>("cache", "credentials"), new KeyValuePair<string, object?>("result", hit ? "hit" : "miss"));
+    }
+
+    public void SharedStateUnreachable()
+    {
+        Interlocked.Increment(ref _sharedStateFailures);
+        _sharedStateUnreachable.Add(1);
+    }
+
+    /// <summary>This process's totals since it started (GET /api/gateway).</summary>
+    public (long CredentialHits, long CredentialMisses, long SharedStateUnreachable) CacheTotals =>
+        (Interlocked.Read(ref _credentialHits), Interlocked.Read(ref _credentialMisses), Interlocked.Read(ref _sharedStateFailures));
 
     public void ReplicationMeasured(long underReplicated, long backlog, long unreadable)
     {

@@ -43,8 +43,6 @@ public static class ServiceDefaultsExtensions
             // No per-request log lines and scopes from IHttpClientFactory: chunk and heartbeat traffic would log four lines
             // a request at Information; failures are logged where they are handled, with what they mean.
             http.RemoveAllLoggers().ConfigurePrimaryHttpMessageHandler(CreateDefaultHandler);
-            // http://gateway resolves through services__gateway__http__0 (Aspire's way); a concrete address passes through.
-            http.AddServiceDiscovery();
         });
         return builder;
     }
@@ -100,7 +98,12 @@ public static class ServiceDefaultsExtensions
         client.ConfigurePrimaryHttpMessageHandler(CreateDefaultHandler);
         client.ConfigurePrimaryHttpMessageHandler(ClusterTrustExtensions.PinGatewayCertificate);
         client.ConfigureHttpClient(configure);
-        client.AddStandardResilienceHandler();
+        // Resilience outside service discovery, as in Aspire's template: each attempt resolves http://gateway anew (through
+        // services__gateway__http__0, __1, …), so a retry goes to the next gateway when one is down.
+        // Retries come soon (0.2 s, doubling): the next attempt goes to another gateway, and a heartbeat that waited the
+        // default 2 s would make its node look suspect.
+        client.AddStandardResilienceHandler(o => o.Retry.Delay = TimeSpan.FromMilliseconds(200));
+        client.AddServiceDiscovery();
         return client;
     }
 

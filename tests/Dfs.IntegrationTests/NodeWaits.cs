@@ -39,4 +39,15 @@ internal static class NodeWaits
             await Task.Delay(200, ct);
         }
     }
+
+    /// <summary>Polls <paramref name="condition"/> until it holds; fails with <paramref name="failure"/> after <paramref name="limit"/>.</summary>
+    public static async Task UntilAsync(Func<Task<bool>> condition, TimeSpan limit, string failure, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow + limit;
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline) Assert.Fail(failure);
+            await Task.Delay(200, ct);
+        }
+    }
 }

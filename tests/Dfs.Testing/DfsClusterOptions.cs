@@ -14,6 +14,7 @@ public sealed class DfsClusterOptions
     public string Profile { get; set; } = "local";
     public int Nodes { get; set; } = 3;
     public int SpareNodes { get; set; }
+    public int Gateways { get; set; } = 1;
     public long ChunkSizeBytes { get; set; } = 1024 * 1024;
     public int ReplicationFactor { get; set; } = 1;
     public int HeartbeatIntervalMs { get; set; } = 300;
@@ -50,6 +51,7 @@ public sealed class DfsClusterOptions
             "--profile", Profile,
             "--nodes", Invariant(Nodes),
             "--spare-nodes", Invariant(SpareNodes),
+            "--gateways", Invariant(Gateways),
             "--chunk-size", Invariant(ChunkSizeBytes),
             "--replication", Invariant(ReplicationFactor),
             "--heartbeat-ms", Invariant(HeartbeatIntervalMs),

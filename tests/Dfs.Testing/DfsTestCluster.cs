@@ -40,7 +40,12 @@ public sealed class DfsTestCluster : IAsyncDisposable
 
     public DistributedApplicationModel Model => App.Services.GetRequiredService<DistributedApplicationModel>();
 
-    public Uri GatewayUrl => new($"{Cluster.GatewayScheme}://127.0.0.1:{Project(DfsCluster.GatewayName).GetEndpoint(Cluster.GatewayScheme).Port}");
+    public Uri GatewayUrl => GatewayUrlOf(DfsCluster.GatewayName);
+
+    /// <summary>The gateways of the run: gateway, gateway-2, … (--gateways).</summary>
+    public IReadOnlyList<string> Gateways => [.. Cluster.GatewayNames];
+
+    public Uri GatewayUrlOf(string gateway) => new($"{Cluster.GatewayScheme}://127.0.0.1:{Project(gateway).GetEndpoint(Cluster.GatewayScheme).Port}");
 
     /// <summary>Builds and starts the cluster the options describe; returns once every resource it starts is healthy.</summary>
     public static async Task<DfsTestCluster> StartAsync(Action<DfsClusterOptions>? configure, CancellationToken ct)
@@ -89,16 +94,16 @@ public sealed class DfsTestCluster : IAsyncDisposable
     /// <summary>The storage nodes whose resource is running now (not a spare never started, not one stopped, killed or removed).</summary>
     public IReadOnlyList<string> RunningStorageNodes => [.. StorageNodes.Where(n => State(n) == KnownResourceStates.Running)];
 
-    /// <summary>The gateway's API as its first admin (HTTP Basic), trusting its pinned certificate. Dispose it.</summary>
-    public HttpClient CreateGatewayClient()
+    /// <summary>A gateway's API (the first one by default) as its first admin (HTTP Basic), trusting its pinned certificate. Dispose it.</summary>
+    public HttpClient CreateGatewayClient(string gateway = DfsCluster.GatewayName)
     {
-        var client = new HttpClient(CreateHandler()) { BaseAddress = GatewayUrl, Timeout = TimeSpan.FromMinutes(5) };
+        var client = new HttpClient(CreateHandler()) { BaseAddress = GatewayUrlOf(gateway), Timeout = TimeSpan.FromMinutes(5) };
         client.DefaultRequestHeaders.Authorization = AdminAuthorization;
         return client;
     }
 
-    /// <summary>The gateway's typed client as its first admin.</summary>
-    public IGatewayApi CreateGateway() => DfsRefit.Gateway(CreateGatewayClient());
+    /// <summary>A gateway's typed client (the first one by default) as its first admin.</summary>
+    public IGatewayApi CreateGateway(string gateway = DfsCluster.GatewayName) => DfsRefit.Gateway(CreateGatewayClient(gateway));
 
     /// <summary>What a member of the cluster sends: every request signed with the run's cluster secret. No BaseAddress. Dispose it.</summary>
     public HttpClient CreateClusterHttpClient() => new(new ClusterSigningHandler(Cluster.ClusterSecret) { InnerHandler = CreateHandler() });

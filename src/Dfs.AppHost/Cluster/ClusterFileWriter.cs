@@ -112,7 +112,7 @@ internal sealed class ClusterFileWriter(DfsCluster cluster, DistributedApplicati
             RabbitMqServerResource => "rabbitmq",
             EpmdResource => "epmd",
             RedisServerResource => "redis",
-            ProjectResource p when p.Name == DfsCluster.GatewayName => "gateway",
+            ProjectResource p when cluster.GatewayNames.Contains(p.Name) => "gateway",
             ProjectResource p when p.Name == DfsCluster.ReplicatorName => "replicator",
             ProjectResource p when p.Name.StartsWith(DfsCluster.StorageNodePrefix, StringComparison.Ordinal) => "storage-node",
             _ => null,

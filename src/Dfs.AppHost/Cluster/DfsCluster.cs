@@ -48,6 +48,10 @@ public sealed class DfsCluster
 
     public string AdminPasswordPath => AdminPasswordFile.PathIn(StateDirectory);
 
+    /// <summary>gateway, then gateway-2..gateway-G.</summary>
+    public IEnumerable<string> GatewayNames =>
+        Enumerable.Range(1, Options.Gateways).Select(i => i == 1 ? GatewayName : GatewayName + "-" + i.ToString(CultureInfo.InvariantCulture));
+
     /// <summary>node-1..node-N started with the cluster, then the spares declared not started.</summary>
     public IEnumerable<(string Name, bool StartedWithCluster)> StorageNodes =>
         Enumerable.Range(1, Options.Nodes + Options.SpareNodes).Select(i => (StorageNodeName(i), i <= Options.Nodes));
@@ -86,6 +90,9 @@ public sealed class DfsCluster
                 var profile = ProfileDetector.Resolve(options.Profile, options.PostgresBinDir,
                     metadataConnectionString: options.MetadataConnectionString, messagingConnectionString: options.MessagingConnectionString,
                     cacheConnectionString: options.CacheConnectionString);
+                if (options.Gateways > 1 && profile.Profile == Profiles.Embedded)
+                    throw new AppHostConfigurationException(
+                        $"gateways {options.Gateways} needs Redis, where gateways share what they must see alike, and the profile chosen is embedded ({profile.Message}).");
                 var thumbprint = options.GatewayCertificatePath is { } certificate ? ReadCertificateThumbprint(certificate, options.GatewayCertificatePassword) : null;
                 cluster = new DfsCluster(options, profile, thumbprint);
             }

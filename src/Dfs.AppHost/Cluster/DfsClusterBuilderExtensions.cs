@@ -114,6 +114,26 @@ public static class DfsClusterBuilderExtensions
     }
 
     /// <summary>
+    /// Every gateway, for a service that calls them: service discovery's "gateway" lists them all (services__gateway__SCHEME__0,
+    /// __1, …), so calls go round them and a retry lands on another one when one is down. Started once they are all healthy.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithGateways(this IResourceBuilder<ProjectResource> service,
+        IReadOnlyList<IResourceBuilder<ProjectResource>> gateways)
+    {
+        service.WithReference(gateways[0]);
+        foreach (var gateway in gateways) service.WaitFor(gateway);
+        for (var i = 1; i < gateways.Count; i++)
+        {
+            foreach (var endpoint in gateways[i].Resource.Annotations.OfType<EndpointAnnotation>())
+            {
+                var reference = gateways[i].GetEndpoint(endpoint.Name);
+                service.WithEnvironment($"services__{gateways[0].Resource.Name}__{endpoint.Name}__{i.ToString(CultureInfo.InvariantCulture)}", reference);
+            }
+        }
+        return service;
+    }
+
+    /// <summary>
     /// The gateway's endpoint (http, or https with --gateway-cert; a fixed port with --gateway-port), its settings (chunk
     /// size, replication factor, GC timing), the first admin's password, and its web console as a link on the dashboard.
     /// </summary>
@@ -121,7 +141,8 @@ public static class DfsClusterBuilderExtensions
         IResourceBuilder<ParameterResource> adminPassword)
     {
         var options = cluster.Options;
-        int? port = options.GatewayPort == 0 ? null : options.GatewayPort;
+        // --gateway-port is the first gateway's; the others take free ports.
+        int? port = options.GatewayPort == 0 || gateway.Resource.Name != DfsCluster.GatewayName ? null : options.GatewayPort;
         // Not behind DCP's proxy: every byte of every file crosses the gateway, and a proxy hop would cost a copy and a core.
         if (cluster.GatewayCertificateThumbprint is null) gateway.WithHttpEndpoint(port: port, isProxied: false);
         else gateway.WithHttpsEndpoint(port: port, isProxied: false)

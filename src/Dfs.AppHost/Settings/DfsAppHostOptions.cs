@@ -32,6 +32,9 @@ public sealed class DfsAppHostOptions
     /// <summary>Storage nodes declared but not started: the dashboard's "Add storage node" (or their own Start) brings one in.</summary>
     public int SpareNodes { get; set; } = 2;
 
+    /// <summary>Gateway processes side by side (gateway, gateway-2, …), sharing their state through PostgreSQL and Redis.</summary>
+    public int Gateways { get; set; } = 1;
+
     public int ReplicationFactor { get; set; } = 3;
 
     public long ChunkSizeBytes { get; set; } = 8 * 1024 * 1024;
@@ -96,6 +99,10 @@ public sealed class DfsAppHostOptions
             errors.Add($"nodes must be between 1 and 64 (got {Nodes}).");
         if (SpareNodes is < 0 or > 16)
             errors.Add($"spare-nodes must be between 0 and 16 (got {SpareNodes}).");
+        if (Gateways is < 1 or > 8)
+            errors.Add($"gateways must be between 1 and 8 (got {Gateways}).");
+        else if (Gateways > 1 && (Profile == Profiles.Embedded || Profile == Profiles.External && CacheConnectionString is null))
+            errors.Add($"gateways {Gateways} needs Redis, where gateways share what they must see alike: use the local profile, or --cache with --profile external.");
         errors.AddRange(SharedSettings.Validate(ChunkSizeBytes, ReplicationFactor, HeartbeatIntervalMs, NodeDeadAfterMs));
         if (Profile == Profiles.External && string.IsNullOrWhiteSpace(MetadataConnectionString))
             errors.Add("profile external needs the metadata connection string (--metadata \"Host=…;Database=…;Username=…;Password=…\").");

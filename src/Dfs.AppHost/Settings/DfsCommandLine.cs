@@ -38,6 +38,7 @@ public static class DfsCommandLine
         new("--metadata", nameof(DfsAppHostOptions.MetadataConnectionString), "CONNECTION", "External profile: the metadata database, as an Npgsql connection string (\"Host=db;Port=5432;Database=dfs;Username=dfs;Password=…\")."),
         new("--messaging", nameof(DfsAppHostOptions.MessagingConnectionString), "AMQP-URI", "External profile: the RabbitMQ broker (amqp://user:password@host:5672/vhost). Without it the Replicator runs inside the gateway."),
         new("--cache", nameof(DfsAppHostOptions.CacheConnectionString), "REDIS", "External profile: Redis (host:port[,password=…]). Without it each gateway caches in its own memory."),
+        new("--gateways", nameof(DfsAppHostOptions.Gateways), "G", "Gateway processes side by side (1-8): gateway, gateway-2, …; the services use them all, and clients may use any. G > 1 needs Redis (local profile, or --cache). Default: 1.", DfsSwitchType.Integer),
         new("--replication", nameof(DfsAppHostOptions.ReplicationFactor), "N", "Replicas per chunk (1-16). Default: 3.", DfsSwitchType.Integer),
         new("--chunk-size", nameof(DfsAppHostOptions.ChunkSizeBytes), "BYTES", "Chunk size in bytes; K, M suffixes allowed (4K-64M). Default: 8M.", DfsSwitchType.Size),
         new("--gateway-port", nameof(DfsAppHostOptions.GatewayPort), "P", "Gateway port on 127.0.0.1; 0 = a free one. Default: 0.", DfsSwitchType.Integer),

@@ -11,6 +11,7 @@ public static class ApiRoutes
     public const string Move = "/api/move";
     public const string Nodes = "/api/nodes";
     public const string Cluster = "/api/cluster";
+    public const string Gateway = "/api/gateway";
 
     /// <summary>/api/nodes/{node}/drain: start (POST), watch (GET) or cancel (DELETE) a node's drain; {node} is its id or name.</summary>
     public static string NodeDrain(string node) => $"{Nodes}/{Uri.EscapeDataString(node)}/drain";

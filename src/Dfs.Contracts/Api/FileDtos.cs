@@ -94,6 +94,18 @@ public sealed record ClusterSummary(
     long ChunkSize,
     int DrainingNodes = 0);
 
+/// <summary>GET /api/gateway: the gateway process that answered, its link to the shared state, and its cache counters.</summary>
+/// <param name="SharedState">"redis" when the gateways share Redis, "in-process" for a gateway alone.</param>
+/// <param name="SharedStateReachable">False while Redis cannot be reached: the gateway serves from the metadata alone.</param>
+public sealed record GatewayInstanceInfo(
+    string Host,
+    int ProcessId,
+    string SharedState,
+    bool SharedStateReachable,
+    long CredentialCacheHits,
+    long CredentialCacheMisses,
+    long SharedStateUnreachable);
+
 /// <summary>RFC 9457 problem details as clients read them.</summary>
 public sealed record ApiProblem(string? Type, string? Title, int? Status, string? Detail, string? Instance);
 

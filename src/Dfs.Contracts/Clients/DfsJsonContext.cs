@@ -18,6 +18,7 @@ namespace Dfs.Contracts.Clients;
 [JsonSerializable(typeof(IReadOnlyList<NodeInfo>))]
 [JsonSerializable(typeof(NodeDrainStatus))]
 [JsonSerializable(typeof(ClusterSummary))]
+[JsonSerializable(typeof(GatewayInstanceInfo))]
 [JsonSerializable(typeof(ReplicationStatus))]
 [JsonSerializable(typeof(ApiProblem))]
 [JsonSerializable(typeof(CreateTokenRequest))]

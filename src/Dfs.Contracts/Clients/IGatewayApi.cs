@@ -42,6 +42,9 @@ public interface IGatewayApi
     [Get("/api/cluster")]
     Task<ClusterSummary> GetClusterAsync(CancellationToken ct = default);
 
+    [Get("/api/gateway")]
+    Task<GatewayInstanceInfo> GetGatewayAsync(CancellationToken ct = default);
+
     [Get("/api/cluster/replication")]
     Task<ReplicationStatus> GetReplicationAsync(CancellationToken ct = default);
 

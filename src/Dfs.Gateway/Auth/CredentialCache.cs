@@ -1,49 +1,74 @@
 using System.Collections.Concurrent;
+using Dfs.Gateway.Shared;
 using Microsoft.Extensions.Options;
 
 namespace Dfs.Gateway.Auth;
 
 /// <summary>
 /// Credentials verified in the last CredentialCacheSeconds, keyed by a SHA-256 of the credential: a Basic password
-/// costs a slow hash, which must not be paid on every request. Entries of a user go when the user or one of their
-/// tokens changes; an epoch counter keeps a verification that raced such a change from caching the old answer.
-/// The gateway is the only writer of users and tokens, so in-process invalidation is complete.
+/// costs a slow hash, which must not be paid on every request. Each entry remembers the credentials epoch it was verified
+/// under; any change to users or tokens on any gateway ends the epoch, so every gateway stops trusting its entries on its
+/// next request. When the epoch cannot be read (Redis unreachable), nothing is cached or served from here.
 /// </summary>
-public sealed class CredentialCache(IOptions<AuthOptions> options, TimeProvider clock)
+public sealed class CredentialCache
 {
     private const int MaxEntries = 10_000;
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<Task<bool>>> _verifying = new(StringComparer.Ordinal);
-    private long _epoch;
+    private readonly ISharedState _shared;
+    private readonly IOptions<AuthOptions> _options;
+    private readonly TimeProvider _clock;
+    private readonly GatewayMetrics _metrics;
 
-    private sealed record Entry(Caller Caller, DateTimeOffset ExpiresAt);
-
-    /// <summary>Read before looking a credential up; pass to <see cref="Set"/>.</summary>
-    public long Epoch => Interlocked.Read(ref _epoch);
-
-    public Caller? Get(string key)
+    public CredentialCache(ISharedState shared, IOptions<AuthOptions> options, TimeProvider clock, GatewayMetrics metrics)
     {
-        if (!_entries.TryGetValue(key, out var entry)) return null;
-        if (entry.ExpiresAt > clock.GetUtcNow()) return entry.Caller;
-        _entries.TryRemove(new KeyValuePair<string, Entry>(key, entry));
+        _shared = shared;
+        _options = options;
+        _clock = clock;
+        _metrics = metrics;
+        // A lost link may have hidden a change another gateway made: start again from the metadata.
+        shared.LinkChanged += _entries.Clear;
+    }
+
+    private sealed record Entry(Caller Caller, string Epoch, DateTimeOffset ExpiresAt);
+
+    /// <summary>The epoch to look credentials up under, read once per request; null: cache nothing now.</summary>
+    public ValueTask<string?> EpochAsync() =>
+        _options.Value.CredentialCacheSeconds == 0 ? ValueTask.FromResult<string?>(null) : _shared.ReadEpochAsync(SharedEpoch.Credentials);
+
+    public Caller? Get(string key, string? epoch)
+    {
+        if (epoch is null) return null;
+        if (_entries.TryGetValue(key, out var entry))
+        {
+            if (entry.Epoch == epoch && entry.ExpiresAt > _clock.GetUtcNow())
+            {
+                _metrics.CredentialLookup(hit: true);
+                return entry.Caller;
+            }
+            _entries.TryRemove(new KeyValuePair<string, Entry>(key, entry));
+        }
+        _metrics.CredentialLookup(hit: false);
         return null;
     }
 
-    public void Set(string key, Caller caller, long epoch, DateTimeOffset? notAfter = null)
+    /// <summary>Keeps a verified credential under the epoch read before it was looked up (a change since then ended it).</summary>
+    public void Set(string key, Caller caller, string? epoch, DateTimeOffset? notAfter = null)
     {
-        var seconds = options.Value.CredentialCacheSeconds;
-        if (seconds == 0) return;
-        var expires = clock.GetUtcNow().AddSeconds(seconds);
+        var seconds = _options.Value.CredentialCacheSeconds;
+        if (epoch is null || seconds == 0) return;
+        var expires = _clock.GetUtcNow().AddSeconds(seconds);
         if (notAfter is { } limit && limit < expires) expires = limit;
         if (_entries.Count >= MaxEntries) Prune();
-        _entries[key] = new Entry(caller, expires);
-        // Something changed while this credential was being checked: the answer may be stale, do not keep it.
-        if (Epoch != epoch) _entries.TryRemove(key, out _);
+        _entries[key] = new Entry(caller, epoch, expires);
     }
 
-    public void InvalidateUser(Guid userId) => Invalidate(e => e.Caller.Id == userId);
-
-    public void InvalidateToken(Guid tokenId) => Invalidate(e => e.Caller.TokenId == tokenId);
+    /// <summary>After a change to users or tokens is committed: every gateway's entries end.</summary>
+    public Task InvalidateAsync()
+    {
+        _entries.Clear();
+        return _shared.AdvanceEpochAsync(SharedEpoch.Credentials);
+    }
 
     /// <summary>
     /// Runs <paramref name="verify"/> once for concurrent requests with the same credential (a burst of requests with
@@ -62,16 +87,9 @@ public sealed class CredentialCache(IOptions<AuthOptions> options, TimeProvider 
         }
     }
 
-    private void Invalidate(Func<Entry, bool> match)
-    {
-        Interlocked.Increment(ref _epoch);
-        foreach (var (key, entry) in _entries)
-            if (match(entry)) _entries.TryRemove(key, out _);
-    }
-
     private void Prune()
     {
-        var now = clock.GetUtcNow();
+        var now = _clock.GetUtcNow();
         foreach (var (key, entry) in _entries)
             if (entry.ExpiresAt <= now) _entries.TryRemove(key, out _);
         if (_entries.Count >= MaxEntries) _entries.Clear();

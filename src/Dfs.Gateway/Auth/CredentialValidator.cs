@@ -11,8 +11,8 @@ public sealed class CredentialValidator(MetadataDbContext db, PasswordHasher has
     public async Task<Caller?> ValidateBasicAsync(string user, string password, CancellationToken ct)
     {
         var key = "basic:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(user + ":" + password)));
-        if (cache.Get(key) is { } cached) return cached;
-        var epoch = cache.Epoch;
+        var epoch = await cache.EpochAsync();
+        if (cache.Get(key, epoch) is { } cached) return cached;
         var row = await db.Users.Where(u => u.Name == user)
             .Select(u => new { u.Id, u.Name, u.IsAdmin, u.PasswordHash }).FirstOrDefaultAsync(ct);
         // Unknown users are checked against a dummy hash: the time taken does not say whether a name exists.
@@ -29,8 +29,8 @@ public sealed class CredentialValidator(MetadataDbContext db, PasswordHasher has
         if (!token.StartsWith(TokenFormat.Prefix, StringComparison.Ordinal) || token.Length > 200) return null;
         var hash = TokenFormat.HashOf(token);
         var key = "bearer:" + hash;
-        if (cache.Get(key) is { } cached) return cached;
-        var epoch = cache.Epoch;
+        var epoch = await cache.EpochAsync();
+        if (cache.Get(key, epoch) is { } cached) return cached;
         var row = await (from t in db.Tokens
                          join u in db.Users on t.UserId equals u.Id
                          where t.TokenHash == hash

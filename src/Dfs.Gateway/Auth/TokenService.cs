@@ -48,6 +48,6 @@ public sealed class TokenService(MetadataDbContext db, CredentialCache cache, IO
             throw new DfsProblemException(StatusCodes.Status404NotFound, "Not found", $"You have no token {id}.");
         var now = clock.GetUtcNow().UtcDateTime;
         await db.Tokens.Where(t => t.Id == id && t.RevokedAt == null).ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, now), ct);
-        cache.InvalidateToken(id);
+        await cache.InvalidateAsync();
     }
 }

@@ -64,7 +64,7 @@ public sealed class UserService(MetadataDbContext db, NamespaceService names, Pa
             await db.SaveChangesAsync(ct);
             return user;
         }, ct);
-        cache.InvalidateUser(updated.Id);
+        await cache.InvalidateAsync();
         return updated;
     }
 
@@ -73,7 +73,7 @@ public sealed class UserService(MetadataDbContext db, NamespaceService names, Pa
         if (UserNames.ValidatePassword(password) is { } passwordError) throw DfsProblemException.BadRequest("Invalid password", passwordError);
         var hash = hasher.Hash(password);
         await db.Users.Where(u => u.Id == userId).ExecuteUpdateAsync(s => s.SetProperty(u => u.PasswordHash, hash), ct);
-        cache.InvalidateUser(userId);
+        await cache.InvalidateAsync();
     }
 
     /// <summary>Removes the user, their tokens and every share to or from them; the files in their home stay.</summary>
@@ -89,7 +89,7 @@ public sealed class UserService(MetadataDbContext db, NamespaceService names, Pa
             await db.Users.Where(u => u.Id == user.Id).ExecuteDeleteAsync(ct);
             return user.Id;
         }, ct);
-        cache.InvalidateUser(id);
+        await cache.InvalidateAsync();
     }
 
     public async Task<UserInfo> InfoAsync(UserRecord user, CancellationToken ct) =>

@@ -1,46 +1,52 @@
 namespace Dfs.Gateway.Files;
 
 /// <summary>
-/// Keeps garbage collection and uploads of the same content apart. Content addressing means a new upload
-/// may reuse a chunk that collection is about to delete: an upload holds a lease on each chunk id from
-/// store to commit, and collection only deletes an id it can lease exclusively (and waits for no one).
+/// Keeps garbage collection and uploads of the same content apart. Content addressing means a new upload may reuse a
+/// chunk that collection is about to delete: an upload holds each chunk id from before it is stored until its commit is
+/// over, and collection only deletes an id it can take exclusively (it waits for no one; an upload waits for a deletion
+/// in progress, then stores the chunk again).
 /// </summary>
-public sealed class ChunkLeases
+public interface IChunkLeases
+{
+    /// <summary>One upload's hold on the chunks it stores; disposing it (after the commit, or the failure) lets them go.</summary>
+    IUploadLeases BeginUpload();
+
+    /// <summary>Exclusive hold for deleting <paramref name="chunkId"/>; null when an upload holds it (collection skips it this round).</summary>
+    Task<IAsyncDisposable?> TryAcquireForDeleteAsync(string chunkId, CancellationToken ct);
+}
+
+public interface IUploadLeases : IAsyncDisposable
+{
+    /// <summary>Holds <paramref name="chunkId"/> for this upload; waits while collection is deleting it.</summary>
+    Task HoldAsync(string chunkId, CancellationToken ct);
+}
+
+/// <summary>Leases in this process: enough when one gateway is the only one that uploads and collects (SQLite, embedded).</summary>
+public sealed class InProcessChunkLeases : IChunkLeases
 {
     private readonly Dictionary<string, int> _uploads = new(StringComparer.Ordinal);
     private readonly HashSet<string> _deleting = new(StringComparer.Ordinal);
-    private readonly object _lock = new();
+    private readonly Lock _lock = new();
 
-    /// <summary>Holds <paramref name="chunkId"/> for an upload; waits while collection is deleting it.</summary>
-    public async Task<IDisposable> AcquireForUploadAsync(string chunkId, CancellationToken ct)
-    {
-        while (true)
-        {
-            lock (_lock)
-            {
-                if (!_deleting.Contains(chunkId))
-                {
-                    _uploads[chunkId] = _uploads.GetValueOrDefault(chunkId) + 1;
-                    return new Lease(() => ReleaseUpload(chunkId));
-                }
-            }
-            await Task.Delay(20, ct);
-        }
-    }
+    public IUploadLeases BeginUpload() => new Upload(this);
 
-    /// <summary>Null when an upload holds the id: collection skips it this round.</summary>
-    public IDisposable? TryAcquireForDelete(string chunkId)
+    public Task<IAsyncDisposable?> TryAcquireForDeleteAsync(string chunkId, CancellationToken ct)
     {
         lock (_lock)
         {
-            if (_uploads.ContainsKey(chunkId) || !_deleting.Add(chunkId)) return null;
-            return new Lease(() => { lock (_lock) _deleting.Remove(chunkId); });
+            if (_uploads.ContainsKey(chunkId) || !_deleting.Add(chunkId)) return Task.FromResult<IAsyncDisposable?>(null);
+            return Task.FromResult<IAsyncDisposable?>(new Release(() => { lock (_lock) _deleting.Remove(chunkId); }));
         }
     }
 
-    public bool IsUploading(string chunkId)
+    private bool TryHold(string chunkId)
     {
-        lock (_lock) return _uploads.ContainsKey(chunkId);
+        lock (_lock)
+        {
+            if (_deleting.Contains(chunkId)) return false;
+            _uploads[chunkId] = _uploads.GetValueOrDefault(chunkId) + 1;
+            return true;
+        }
     }
 
     private void ReleaseUpload(string chunkId)
@@ -51,9 +57,35 @@ public sealed class ChunkLeases
         }
     }
 
-    private sealed class Lease(Action release) : IDisposable
+    private sealed class Upload(InProcessChunkLeases leases) : IUploadLeases
+    {
+        private readonly List<string> _held = [];
+
+        public async Task HoldAsync(string chunkId, CancellationToken ct)
+        {
+            while (!leases.TryHold(chunkId)) await Task.Delay(20, ct);
+            lock (_held) _held.Add(chunkId);
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            lock (_held)
+            {
+                foreach (var id in _held) leases.ReleaseUpload(id);
+                _held.Clear();
+            }
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    private sealed class Release(Action release) : IAsyncDisposable
     {
         private Action? _release = release;
-        public void Dispose() => Interlocked.Exchange(ref _release, null)?.Invoke();
+
+        public ValueTask DisposeAsync()
+        {
+            Interlocked.Exchange(ref _release, null)?.Invoke();
+            return ValueTask.CompletedTask;
+        }
     }
 }

@@ -14,7 +14,7 @@ namespace Dfs.Gateway.Files;
 public sealed class GarbageCollector(
     IServiceScopeFactory scopes,
     NodeRegistry registry,
-    ChunkLeases leases,
+    IChunkLeases leases,
     IStorageNodeClient nodes,
     IOptions<GatewayOptions> options,
     TimeProvider clock,
@@ -70,7 +70,7 @@ public sealed class GarbageCollector(
         {
             var since = _unreferencedSince.TryGetValue(chunkId, out var seen) ? seen : _unreferencedSince[chunkId] = now;
             if (now - since < grace) continue;
-            using var lease = leases.TryAcquireForDelete(chunkId);
+            await using var lease = await leases.TryAcquireForDeleteAsync(chunkId, ct);
             if (lease is null) continue;
             // Still garbage now that no upload can take it?
             if (await db.VersionChunks.AnyAsync(v => v.ChunkId == chunkId, ct)) continue;
@@ -108,13 +108,14 @@ public sealed class GarbageCollector(
                 var page = await nodeClient.ListChunksAsync(node.Url, after, 1000, ct);
                 var ids = page.Chunks.Select(c => c.Id).ToList();
                 var known = (await db.Chunks.Where(c => ids.Contains(c.Id)).Select(c => c.Id).ToListAsync(ct)).ToHashSet(StringComparer.Ordinal);
-                foreach (var id in ids.Where(id => !known.Contains(id) && !leases.IsUploading(id)))
+                foreach (var id in ids.Where(id => !known.Contains(id)))
                 {
                     var key = (node.Id, id);
                     seenNow.Add(key);
                     var since = _unknownSince.TryGetValue(key, out var seen) ? seen : _unknownSince[key] = now;
                     if (now - since < grace) continue;
-                    using var lease = leases.TryAcquireForDelete(id);
+                    // An upload holding it (on any gateway) keeps it; so does a commit that made it known meanwhile.
+                    await using var lease = await leases.TryAcquireForDeleteAsync(id, ct);
                     if (lease is null || await db.Chunks.AnyAsync(c => c.Id == id, ct)) continue;
                     if (await TryDeleteAsync(nodeClient, node, id, ct)) removed++;
                     _unknownSince.Remove(key);

@@ -25,7 +25,8 @@ public sealed class UploadService(
     ChunkStorer storer,
     ChunkBuffers buffers,
     FileCommitter committer,
-    ChunkLeases leases,
+    IChunkLeases leases,
+    NodeRegistry registry,
     EventPublisher events,
     IOptions<GatewayOptions> options,
     GatewayMetrics metrics,
@@ -42,7 +43,9 @@ public sealed class UploadService(
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var chunks = new List<StoredChunk>();
         var inFlight = new Queue<Task<StoredChunk>>();
-        var held = new List<IDisposable>();
+        // Another gateway may have drained or added a node since this one last looked: place on what is true now.
+        await registry.EnsureCurrentAsync(ct);
+        await using var held = leases.BeginUpload();
         using var storing = CancellationTokenSource.CreateLinkedTokenSource(ct);
         long offset = 0;
         try
@@ -71,7 +74,7 @@ public sealed class UploadService(
                 var id = ChunkIds.Compute(data);
                 try
                 {
-                    held.Add(await leases.AcquireForUploadAsync(id, ct));
+                    await held.HoldAsync(id, ct);
                 }
                 catch
                 {
@@ -94,11 +97,8 @@ public sealed class UploadService(
             await Task.WhenAll(inFlight).ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             throw;
         }
-        finally
-        {
-            // Until the commit, garbage collection must not take chunks this upload stored (they may be shared).
-            foreach (var lease in held) lease.Dispose();
-        }
+        // Until the commit is over, garbage collection must not take chunks this upload stored (they may be shared):
+        // the leases go when `held` is disposed, after the commit or the failure.
     }
 
     /// <summary>Stores a chunk whose buffer it owns and returns to the pool when done.</summary>

@@ -51,6 +51,15 @@ public sealed class NodeLivenessMonitor(
             {
                 // After a gateway restart every node looks silent until its next heartbeat: wait one dead-time before judging.
                 var judging = clock.GetUtcNow() - started > cluster.Value.DeadAfter;
+                // Heartbeats another gateway received, and its registrations, drains and removals.
+                try
+                {
+                    await registry.RefreshAsync(stoppingToken);
+                }
+                catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+                {
+                    logger.LogDebug(e, "Refreshing the nodes from the metadata failed");
+                }
                 foreach (var node in registry.Snapshot())
                 {
                     if (node.State == Contracts.Api.NodeStates.Dead)

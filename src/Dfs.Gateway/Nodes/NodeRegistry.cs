@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Dfs.Contracts.Api;
 using Dfs.Contracts.Internal;
 using Dfs.Gateway.Data;
+using Dfs.Gateway.Shared;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -29,9 +30,17 @@ public sealed record NodeView(Guid Id, string Name, Uri Url, NodeUsage Usage, Da
 /// <summary>
 /// The nodes and their liveness, kept in memory for placement and reads (hot paths) and persisted so a
 /// restarted gateway still knows where chunks live. Liveness is derived from the last heartbeat on read.
+/// Several gateways share the nodes through the metadata: each refreshes its copy every half heartbeat (a heartbeat
+/// any gateway received counts on all), and at once when the nodes epoch says another gateway registered, drained or
+/// removed a node (<see cref="EnsureCurrentAsync"/>, before every placement).
 /// </summary>
-public sealed class NodeRegistry(IServiceScopeFactory scopes, IOptionsMonitor<ClusterOptions> cluster, TimeProvider clock, ILogger<NodeRegistry> logger)
+public sealed class NodeRegistry(IServiceScopeFactory scopes, ISharedState shared, IOptionsMonitor<ClusterOptions> cluster, TimeProvider clock,
+    ILogger<NodeRegistry> logger)
 {
+    // One writer of the in-memory state at a time (refresh, registration, drain, removal): a refresh that read the metadata
+    // before a local change must not overwrite that change after it.
+    private readonly SemaphoreSlim _writer = new(1, 1);
+    private string? _epoch;
     private readonly ConcurrentDictionary<Guid, NodeRecord> _nodes = new();
     private readonly ConcurrentDictionary<Guid, bool> _unverified = new();
     // Apart from the records: a heartbeat replaces a node's record with an updated copy, and a copy taken just
@@ -49,16 +58,52 @@ public sealed class NodeRegistry(IServiceScopeFactory scopes, IOptionsMonitor<Cl
 
     public async Task LoadAsync(CancellationToken ct)
     {
+        await RefreshAsync(ct);
+        logger.LogInformation("Known storage nodes: {Count}", _nodes.Count);
+    }
+
+    /// <summary>Refreshes from the metadata when another gateway changed the nodes since the last look (or when that cannot be known).</summary>
+    public async Task EnsureCurrentAsync(CancellationToken ct)
+    {
+        var epoch = await shared.ReadEpochAsync(SharedEpoch.Nodes);
+        if (epoch is not null && epoch == Volatile.Read(ref _epoch)) return;
+        await RefreshAsync(ct);
+        Volatile.Write(ref _epoch, epoch);
+    }
+
+    /// <summary>
+    /// Takes the nodes as the metadata has them: registrations, drains and removals by any gateway, and the latest heartbeat
+    /// any gateway recorded (a heartbeat this gateway saw later than the metadata's is kept).
+    /// </summary>
+    public async Task RefreshAsync(CancellationToken ct)
+    {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<MetadataDbContext>();
-        foreach (var node in await db.Nodes.ToListAsync(ct))
+        await _writer.WaitAsync(ct);
+        try
         {
-            _nodes[node.Id] = node;
-            if (node.DrainingSince is { } since) _draining[node.Id] = since;
+            var rows = await db.Nodes.ToListAsync(ct);
+            var removed = await db.RemovedNodes.ToDictionaryAsync(r => r.Id, r => r.RemovedAt, ct);
+            foreach (var row in rows)
+            {
+                _nodes.AddOrUpdate(row.Id, row, (_, known) => known.LastHeartbeatAt > row.LastHeartbeatAt ? WithRegistration(known, row) : row);
+                if (row.DrainingSince is { } since) _draining[row.Id] = since;
+                else _draining.TryRemove(row.Id, out _);
+            }
+            var present = rows.Select(r => r.Id).ToHashSet();
+            foreach (var id in _nodes.Keys.Where(id => !present.Contains(id)).ToList())
+            {
+                _nodes.TryRemove(id, out _);
+                _unverified.TryRemove(id, out _);
+                _draining.TryRemove(id, out _);
+            }
+            foreach (var (id, at) in removed) _removed[id] = at;
+            foreach (var id in _removed.Keys.Where(id => !removed.ContainsKey(id)).ToList()) _removed.TryRemove(id, out _);
         }
-        foreach (var removed in await db.RemovedNodes.ToListAsync(ct))
-            _removed[removed.Id] = removed.RemovedAt;
-        logger.LogInformation("Known storage nodes: {Count}", _nodes.Count);
+        finally
+        {
+            _writer.Release();
+        }
     }
 
     public async Task<NodeRecord> RegisterAsync(NodeRegistration registration, CancellationToken ct)
@@ -79,10 +124,23 @@ public sealed class NodeRegistry(IServiceScopeFactory scopes, IOptionsMonitor<Cl
         // in the same transaction as the record that brings the node back.
         var mark = await db.RemovedNodes.AsTracking().FirstOrDefaultAsync(r => r.Id == registration.NodeId, ct);
         if (mark is not null) db.RemovedNodes.Remove(mark);
-        await db.SaveChangesAsync(ct);
-        var isNew = !_nodes.ContainsKey(record.Id);
-        _nodes[record.Id] = Copy(record);
-        if (_removed.TryRemove(record.Id, out var removedAt))
+        bool isNew;
+        DateTime removedAt;
+        bool wasRemoved;
+        await _writer.WaitAsync(ct);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+            isNew = !_nodes.ContainsKey(record.Id);
+            _nodes[record.Id] = Copy(record);
+            wasRemoved = _removed.TryRemove(record.Id, out removedAt);
+        }
+        finally
+        {
+            _writer.Release();
+        }
+        await shared.AdvanceEpochAsync(SharedEpoch.Nodes);
+        if (wasRemoved)
             logger.LogInformation("Storage node {Name} ({Id}), removed at {RemovedAt:O}, registered again: it rejoins as a new, empty node",
                 record.Name, record.Id, removedAt);
         logger.LogInformation("Storage node {Name} ({Id}) registered at {Url}{New}", record.Name, record.Id, record.Url, isNew ? " (new)" : "");
@@ -98,6 +156,9 @@ public sealed class NodeRegistry(IServiceScopeFactory scopes, IOptionsMonitor<Cl
     public async Task<HeartbeatOutcome> HeartbeatAsync(Guid nodeId, NodeUsage usage, CancellationToken ct)
     {
         var now = clock.GetUtcNow().UtcDateTime;
+        // A node another gateway registered or removed a moment ago: the metadata knows it before this copy does.
+        if (!_nodes.ContainsKey(nodeId) && !_removed.ContainsKey(nodeId)) await RefreshAsync(ct);
+        else await EnsureCurrentAsync(ct);
         // Compare-and-swap, so a heartbeat racing a removal cannot bring the removed node back.
         while (true)
         {
@@ -129,15 +190,27 @@ public sealed class NodeRegistry(IServiceScopeFactory scopes, IOptionsMonitor<Cl
     public async Task<NodeView?> StartDrainAsync(Guid nodeId, CancellationToken ct)
     {
         if (!_nodes.ContainsKey(nodeId)) return null;
-        var since = _draining.TryGetValue(nodeId, out var already) ? already : clock.GetUtcNow().UtcDateTime;
+        bool started;
         await using (var scope = scopes.CreateAsyncScope())
         {
             var db = scope.ServiceProvider.GetRequiredService<MetadataDbContext>();
-            await db.Nodes.Where(n => n.Id == nodeId && n.DrainingSince == null)
-                .ExecuteUpdateAsync(s => s.SetProperty(n => n.DrainingSince, since), ct);
+            await _writer.WaitAsync(ct);
+            try
+            {
+                var since = _draining.TryGetValue(nodeId, out var already) ? already : clock.GetUtcNow().UtcDateTime;
+                await db.Nodes.Where(n => n.Id == nodeId && n.DrainingSince == null)
+                    .ExecuteUpdateAsync(s => s.SetProperty(n => n.DrainingSince, since), ct);
+                // Another gateway may have started it first: its time is the one kept.
+                since = await db.Nodes.Where(n => n.Id == nodeId).Select(n => n.DrainingSince).FirstOrDefaultAsync(ct) ?? since;
+                started = _draining.TryAdd(nodeId, since);
+            }
+            finally
+            {
+                _writer.Release();
+            }
         }
-        if (_draining.TryAdd(nodeId, since))
-            logger.LogInformation("Storage node {Name} ({Id}) is draining", _nodes.GetValueOrDefault(nodeId)?.Name, nodeId);
+        await shared.AdvanceEpochAsync(SharedEpoch.Nodes);
+        if (started) logger.LogInformation("Storage node {Name} ({Id}) is draining", _nodes.GetValueOrDefault(nodeId)?.Name, nodeId);
         return Find(nodeId);
     }
 
@@ -145,13 +218,23 @@ public sealed class NodeRegistry(IServiceScopeFactory scopes, IOptionsMonitor<Cl
     public async Task<NodeView?> CancelDrainAsync(Guid nodeId, CancellationToken ct)
     {
         if (!_nodes.ContainsKey(nodeId)) return null;
+        bool cancelled;
         await using (var scope = scopes.CreateAsyncScope())
         {
             var db = scope.ServiceProvider.GetRequiredService<MetadataDbContext>();
-            await db.Nodes.Where(n => n.Id == nodeId).ExecuteUpdateAsync(s => s.SetProperty(n => n.DrainingSince, (DateTime?)null), ct);
+            await _writer.WaitAsync(ct);
+            try
+            {
+                await db.Nodes.Where(n => n.Id == nodeId).ExecuteUpdateAsync(s => s.SetProperty(n => n.DrainingSince, (DateTime?)null), ct);
+                cancelled = _draining.TryRemove(nodeId, out _);
+            }
+            finally
+            {
+                _writer.Release();
+            }
         }
-        if (_draining.TryRemove(nodeId, out _))
-            logger.LogInformation("Storage node {Name} ({Id}) is no longer draining", _nodes.GetValueOrDefault(nodeId)?.Name, nodeId);
+        await shared.AdvanceEpochAsync(SharedEpoch.Nodes);
+        if (cancelled) logger.LogInformation("Storage node {Name} ({Id}) is no longer draining", _nodes.GetValueOrDefault(nodeId)?.Name, nodeId);
         return Find(nodeId);
     }
 
@@ -164,6 +247,21 @@ public sealed class NodeRegistry(IServiceScopeFactory scopes, IOptionsMonitor<Cl
     {
         if (!_nodes.TryGetValue(nodeId, out var known)) return false;
         var now = clock.GetUtcNow().UtcDateTime;
+        await _writer.WaitAsync(ct);
+        try
+        {
+            await RemoveLockedAsync(nodeId, known, now, ct);
+        }
+        finally
+        {
+            _writer.Release();
+        }
+        await shared.AdvanceEpochAsync(SharedEpoch.Nodes);
+        return true;
+    }
+
+    private async Task RemoveLockedAsync(Guid nodeId, NodeRecord known, DateTime now, CancellationToken ct)
+    {
         await using (var scope = scopes.CreateAsyncScope())
         {
             var db = scope.ServiceProvider.GetRequiredService<MetadataDbContext>();
@@ -182,7 +280,6 @@ public sealed class NodeRegistry(IServiceScopeFactory scopes, IOptionsMonitor<Cl
         _nodes.TryRemove(nodeId, out _);
         _unverified.TryRemove(nodeId, out _);
         _draining.TryRemove(nodeId, out _);
-        return true;
     }
 
     public IReadOnlyList<NodeView> Snapshot()
@@ -225,6 +322,16 @@ public sealed class NodeRegistry(IServiceScopeFactory scopes, IOptionsMonitor<Cl
         record.UsedBytes = usage.UsedBytes;
         record.ChunkCount = usage.ChunkCount;
         record.LastHeartbeatAt = now;
+    }
+
+    /// <summary>What a newer registration (the metadata's) changes in a record whose heartbeat this gateway saw later.</summary>
+    private static NodeRecord WithRegistration(NodeRecord known, NodeRecord row)
+    {
+        var merged = Copy(known);
+        merged.Name = row.Name;
+        merged.Url = row.Url;
+        merged.RegisteredAt = row.RegisteredAt;
+        return merged;
     }
 
     private static NodeRecord Copy(NodeRecord r) => new()

@@ -1,27 +1,52 @@
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Threading.RateLimiting;
-using Microsoft.AspNetCore.RateLimiting;
+using Dfs.Gateway.Shared;
 using Microsoft.Extensions.Options;
 
 namespace Dfs.Gateway.RateLimiting;
 
-/// <summary>Dfs:Gateway:RateLimit: a token bucket per user (per remote address for requests without one).</summary>
+/// <summary>Dfs:Gateway:RateLimit: a token bucket per user (per remote address for requests without one), shared by the gateways.</summary>
 public sealed class GatewayRateLimitOptions
 {
     public const string Section = "Dfs:Gateway:RateLimit";
 
-    /// <summary>Sustained requests per second one user (or address) may make.</summary>
+    /// <summary>Sustained requests per second one user (or address) may make, across all gateways.</summary>
     [Range(1, 1_000_000)]
     public int PermitsPerSecond { get; set; } = 500;
 
     /// <summary>Requests that may arrive at once after a quiet period (the bucket's size).</summary>
     [Range(1, 10_000_000)]
     public int Burst { get; set; } = 1000;
+}
 
-    /// <summary>Requests over the limit that wait for a token instead of being refused at once.</summary>
-    [Range(0, 100_000)]
-    public int QueueLimit { get; set; }
+/// <summary>
+/// The buckets: in Redis when the gateways share it, so a user's budget is one budget whatever gateway they reach; in this
+/// process otherwise, and while Redis is unreachable (each gateway then grants the whole budget: more, never a refusal
+/// a healthy cluster would not have made).
+/// </summary>
+public sealed class GatewayRateLimiter(ISharedState shared, IOptions<GatewayRateLimitOptions> options) : IDisposable
+{
+    private readonly PartitionedRateLimiter<string> _local = PartitionedRateLimiter.Create<string, string>(bucket =>
+        RateLimitPartition.GetTokenBucketLimiter(bucket, _ => new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = options.Value.Burst,
+            TokensPerPeriod = options.Value.PermitsPerSecond,
+            ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+            QueueLimit = 0,
+            AutoReplenishment = true,
+        }));
+
+    public async ValueTask<RateDecision> TakeAsync(string bucket)
+    {
+        var limits = options.Value;
+        if (shared.IsShared && await shared.TryTakeTokenAsync(bucket, limits.PermitsPerSecond, limits.Burst) is { } decision) return decision;
+        using var lease = _local.AttemptAcquire(bucket);
+        if (lease.IsAcquired) return new RateDecision(true, TimeSpan.Zero);
+        return new RateDecision(false, lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : TimeSpan.FromSeconds(1));
+    }
+
+    public void Dispose() => _local.Dispose();
 }
 
 public static class GatewayRateLimiting
@@ -34,32 +59,26 @@ public static class GatewayRateLimiting
             .Validate(o => o.Burst >= o.PermitsPerSecond,
                 $"{GatewayRateLimitOptions.Section}:Burst must be at least PermitsPerSecond: the bucket holds at most Burst tokens, so a smaller one would lower the rate.")
             .ValidateOnStart();
-        builder.Services.AddRateLimiter(_ => { });
-        builder.Services.AddOptions<RateLimiterOptions>().Configure<IOptions<GatewayRateLimitOptions>>((limiter, configured) =>
-        {
-            var limits = configured.Value;
-            limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-            limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
-                IsExempt(context.Request.Path)
-                    ? RateLimitPartition.GetNoLimiter("")
-                    : RateLimitPartition.GetTokenBucketLimiter(PartitionKey(context), _ => new TokenBucketRateLimiterOptions
-                    {
-                        TokenLimit = limits.Burst,
-                        TokensPerPeriod = limits.PermitsPerSecond,
-                        ReplenishmentPeriod = TimeSpan.FromSeconds(1),
-                        QueueLimit = limits.QueueLimit,
-                        QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
-                        AutoReplenishment = true,
-                    }));
-            limiter.OnRejected = (rejected, _) => RejectAsync(rejected, limits);
-        });
+        builder.Services.AddSingleton<GatewayRateLimiter>();
         return builder;
     }
 
-    /// <summary>After authentication (the partition is the user when there is one), before the endpoints.</summary>
+    /// <summary>After authentication (the bucket is the user's when there is one), before the endpoints.</summary>
     public static WebApplication UseGatewayRateLimiting(this WebApplication app)
     {
-        app.UseRateLimiter();
+        var limiter = app.Services.GetRequiredService<GatewayRateLimiter>();
+        var limits = app.Services.GetRequiredService<IOptions<GatewayRateLimitOptions>>();
+        app.Use(async (context, next) =>
+        {
+            if (IsExempt(context.Request.Path))
+            {
+                await next(context);
+                return;
+            }
+            var decision = await limiter.TakeAsync(PartitionKey(context));
+            if (decision.Allowed) await next(context);
+            else await RejectAsync(context, decision.RetryAfter, limits.Value);
+        });
         return app;
     }
 
@@ -72,12 +91,9 @@ public static class GatewayRateLimiting
             ? "user:" + name
             : "ip:" + (context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
 
-    private static async ValueTask RejectAsync(OnRejectedContext rejected, GatewayRateLimitOptions limits)
+    private static async Task RejectAsync(HttpContext context, TimeSpan retryAfter, GatewayRateLimitOptions limits)
     {
-        var context = rejected.HttpContext;
-        var seconds = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var after)
-            ? Math.Max(1, (int)Math.Ceiling(after.TotalSeconds))
-            : 1;
+        var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
         context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
         var detail = string.Create(CultureInfo.InvariantCulture,
             $"The limit is {limits.PermitsPerSecond} requests per second with bursts of {limits.Burst}. Retry after {seconds} s.");

@@ -133,6 +133,40 @@ public sealed class ClusterModelTests : IDisposable
     }
 
     [Fact]
+    public async Task Three_gateways_share_the_servers_and_every_service_that_calls_a_gateway_is_given_all_three()
+    {
+        await using var model = await BuildAsync(o =>
+        {
+            o.Profile = "local";
+            o.Nodes = 2;
+            o.Gateways = 3;
+            o.GatewayPort = 0;
+        });
+        Assert.Equal(["metadata", "messaging-epmd", "messaging", "cache", "admin-password", "cluster-secret", "gateway", "gateway-2", "gateway-3", "node-1", "node-2", "replicator"],
+            model.Names);
+        // The first gateway migrates the metadata and creates the first admin; the others start once it is healthy.
+        Assert.Equal(["cache", "gateway", "messaging", "metadata"], model.WaitsOf("gateway-2"));
+        Assert.Equal(["cache", "gateway", "messaging", "metadata"], model.WaitsOf("gateway-3"));
+        Assert.Equal(["gateway", "gateway-2", "gateway-3"], model.WaitsOf("node-1"));
+        Assert.Equal(["gateway", "gateway-2", "gateway-3", "messaging"], model.WaitsOf("replicator"));
+
+        var first = await model.EnvironmentAsync("gateway", Ct);
+        var third = await model.EnvironmentAsync("gateway-3", Ct);
+        Assert.Equal(first["ConnectionStrings__metadata"], third["ConnectionStrings__metadata"]);
+        Assert.Equal(first["ConnectionStrings__cache"], third["ConnectionStrings__cache"]);
+        Assert.Equal(3, new[] { "gateway", "gateway-2", "gateway-3" }.Select(g => model.Port(g, "http")).Distinct().Count());
+
+        // Service discovery's "gateway" lists the three, in order: a retry moves on to the next one.
+        foreach (var service in (string[])["node-1", "node-2", "replicator"])
+        {
+            var env = await model.EnvironmentAsync(service, Ct);
+            Assert.Equal($"http://localhost:{model.Port("gateway", "http")}", env["services__gateway__http__0"]);
+            Assert.Equal($"http://localhost:{model.Port("gateway-2", "http")}", env["services__gateway__http__1"]);
+            Assert.Equal($"http://localhost:{model.Port("gateway-3", "http")}", env["services__gateway__http__2"]);
+        }
+    }
+
+    [Fact]
     public async Task Resource_environment_overrides_land_last_and_only_on_their_resource()
     {
         await using var model = await BuildAsync(o =>

@@ -48,6 +48,8 @@ public sealed class ExeRefusalTests : IDisposable
     [InlineData(new[] { "--nodes", "0" }, "error: nodes must be between 1 and 64 (got 0).")]
     [InlineData(new[] { "--heartbeat-ms", "5000", "--node-dead-after-ms", "5000" }, "error: node-dead-after-ms (5000) must be longer than the heartbeat interval (5000).")]
     [InlineData(new[] { "--replication", "17" }, "error: replication must be between 1 and 16 (got 17).")]
+    [InlineData(new[] { "--gateways", "9" }, "error: gateways must be between 1 and 8 (got 9).")]
+    [InlineData(new[] { "--gateways", "2", "--profile", "embedded" }, "error: gateways 2 needs Redis, where gateways share what they must see alike: use the local profile, or --cache with --profile external.")]
     [InlineData(new[] { "--profile", "cloud" }, "error: profile 'cloud' is not one of auto, local, embedded, external.")]
     [InlineData(new[] { "--frobnicate" }, "error: unknown option '--frobnicate'.")]
     [InlineData(new[] { "--nodes", "many" }, "error: --nodes: 'many' is not a whole number.")]

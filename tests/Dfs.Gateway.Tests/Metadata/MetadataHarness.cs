@@ -5,6 +5,7 @@ using Dfs.Gateway.Files;
 using Dfs.Gateway.Namespace;
 using Dfs.Gateway.Nodes;
 using Dfs.Gateway.Replication;
+using Dfs.Gateway.Shared;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -30,6 +31,7 @@ public sealed class MetadataHarness : IAsyncDisposable
         services.AddOptions<GatewayOptions>();
         services.AddOptions<ClusterOptions>();
         services.AddDbContext<MetadataDbContext>(o => MetadataDatabaseExtensions.Configure(o, connectionString));
+        services.AddSingleton<ISharedState, InProcessSharedState>();
         services.AddSingleton<NodeRegistry>();
         services.AddScoped<NamespaceService>();
         services.AddScoped<FileCommitter>();

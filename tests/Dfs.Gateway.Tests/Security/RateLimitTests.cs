@@ -131,14 +131,13 @@ public sealed class RateLimitTests
     {
         using var factory = new GatewayFactory();
         var options = factory.Services.GetRequiredService<IOptions<RateLimiting.GatewayRateLimitOptions>>().Value;
-        Assert.Equal((500, 1000, 0), (options.PermitsPerSecond, options.Burst, options.QueueLimit));
+        Assert.Equal((500, 1000), (options.PermitsPerSecond, options.Burst));
     }
 
     [Theory]
     [InlineData("PermitsPerSecond", "0", "PermitsPerSecond")]
     [InlineData("Burst", "0", "Burst")]
     [InlineData("Burst", "10", "Burst must be at least PermitsPerSecond")]
-    [InlineData("QueueLimit", "-1", "QueueLimit")]
     public async Task Invalid_limits_stop_the_gateway_at_start(string key, string value, string expected)
     {
         await using var factory = new GatewayFactory()
