@@ -27,6 +27,9 @@ public sealed record BenchOptions
     public string? MarkdownPath { get; init; }
     public bool SkipNginx { get; init; }
 
+    /// <summary>Only the gateway-scaling figures (4 KiB GET with 1, 2, 3 gateways, cache on and off), each on a cluster of its own.</summary>
+    public bool GatewayScaling { get; init; }
+
     /// <summary>Clients creating the listed directory's entries.</summary>
     public int ListWriters { get; init; } = 16;
 
@@ -68,6 +71,7 @@ public static class BenchCommandLine
         var json = new Option<string>("--json") { Description = "Where to write every figure as JSON.", DefaultValueFactory = _ => Path.Combine("artifacts", "bench", "results.json") };
         var markdown = new Option<string?>("--markdown") { Description = "Where to write the table (a file with the results markers gets only that section replaced). Full runs default to docs/benchmarks.md.", HelpName = "path" };
         var noNginx = new Option<bool>("--no-nginx") { Description = "Skip the nginx baselines." };
+        var gatewayScaling = new Option<bool>("--gateway-scaling") { Description = "Only 4 KiB GETs against 1, 2 and 3 gateways sharing Redis, and one gateway without the small-chunk cache (a cluster each)." };
         var listWriters = new Option<int>("--list-writers") { Description = "Concurrent clients creating the listed directory's entries.", DefaultValueFactory = _ => 16 };
         var listBudget = new Option<double>("--list-create-minutes") { Description = "Stop creating entries after this long and list what exists.", DefaultValueFactory = _ => 10 };
         var serviceEnv = new Option<string[]>("--service-env")
@@ -80,6 +84,7 @@ public static class BenchCommandLine
         var root = new RootCommand("Dfs benchmark: each Dfs figure beside its baseline (nginx, a plain fsynced copy) measured in the same run.")
         {
             shortMode, runs, size, memorySize, chunkSize, listEntries, listWriters, listBudget, duration, gateway, token, json, markdown, noNginx, serviceEnv,
+            gatewayScaling,
         };
         root.SetAction((result, ct) =>
         {
@@ -119,6 +124,7 @@ public static class BenchCommandLine
                 JsonPath = result.GetValue(json)!,
                 MarkdownPath = result.GetValue(markdown),
                 SkipNginx = result.GetValue(noNginx),
+                GatewayScaling = result.GetValue(gatewayScaling),
                 ListWriters = result.GetValue(listWriters),
                 ListCreateBudget = TimeSpan.FromMinutes(result.GetValue(listBudget)),
                 ServiceEnvironment = environment,

@@ -33,6 +33,7 @@ public static class BenchRunner
 
     public static async Task<int> RunAsync(BenchOptions options, CancellationToken ct)
     {
+        if (options.GatewayScaling) return await GatewayScalingWorkload.RunAsync(options, ct);
         var clock = Stopwatch.StartNew();
         var report = new BenchReport(options);
 

@@ -24,6 +24,8 @@ public sealed class GatewayMetrics
     private long _credentialHits;
     private long _credentialMisses;
     private long _sharedStateFailures;
+    private long _chunkHits;
+    private long _chunkMisses;
     private long _underReplicated;
     private long _backlog;
     private long _unreadable;
@@ -72,6 +74,16 @@ public sealed class GatewayMetrics
         _cacheLookups.Add(1, new KeyValuePair<string, object?>("cache", "credentials"), new KeyValuePair<string, object?>("result", hit ? "hit" : "miss"));
     }
 
+    /// <summary>A small chunk's bytes looked up: "memory", "redis" (hits) or "miss".</summary>
+    public void ChunkCacheLookup(string result)
+    {
+        Interlocked.Increment(ref result == "miss" ? ref _chunkMisses : ref _chunkHits);
+        _cacheLookups.Add(1, new KeyValuePair<string, object?>("cache", "chunks"), new KeyValuePair<string, object?>("result", result));
+    }
+
+    public void LayoutCacheLookup(bool hit) =>
+        _cacheLookups.Add(1, new KeyValuePair<string, object?>("cache", "layouts"), new KeyValuePair<string, object?>("result", hit ? "hit" : "miss"));
+
     public void SharedStateUnreachable()
     {
         Interlocked.Increment(ref _sharedStateFailures);
@@ -79,8 +91,9 @@ public sealed class GatewayMetrics
     }
 
     /// <summary>This process's totals since it started (GET /api/gateway).</summary>
-    public (long CredentialHits, long CredentialMisses, long SharedStateUnreachable) CacheTotals =>
-        (Interlocked.Read(ref _credentialHits), Interlocked.Read(ref _credentialMisses), Interlocked.Read(ref _sharedStateFailures));
+    public (long CredentialHits, long CredentialMisses, long ChunkHits, long ChunkMisses, long SharedStateUnreachable) CacheTotals =>
+        (Interlocked.Read(ref _credentialHits), Interlocked.Read(ref _credentialMisses), Interlocked.Read(ref _chunkHits), Interlocked.Read(ref _chunkMisses),
+            Interlocked.Read(ref _sharedStateFailures));
 
     public void ReplicationMeasured(long underReplicated, long backlog, long unreadable)
     {

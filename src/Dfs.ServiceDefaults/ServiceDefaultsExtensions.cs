@@ -92,6 +92,9 @@ public static class ServiceDefaultsExtensions
     public static IHttpClientBuilder AddControlPlaneClient<TApi>(this IServiceCollection services, Action<IServiceProvider, HttpClient> configure)
         where TApi : class
     {
+        // The resolver itself (configuration and pass-through providers; registering it twice is harmless), for hosts that
+        // add this client without the rest of the defaults.
+        services.AddServiceDiscovery();
         var client = services.AddRefitGeneratedClient<TApi>(DfsJsonContext.Default, _ => DfsRefit.Settings);
         // Refit's registration brings a primary handler of its own, which would drop the defaults' (pooling, the pin of
         // the gateway's certificate): put them back on this client.

@@ -135,7 +135,11 @@ public sealed class SmallObjectWorkload(BenchContext context)
         };
     }
 
-    private static Func<int, long, CancellationToken, Task> Get(HttpClient http, string[] paths, Func<string, string> url)
+    private static Func<int, long, CancellationToken, Task> Get(HttpClient http, string[] paths, Func<string, string> url) =>
+        Get(_ => http, paths, url);
+
+    /// <summary>GETs of random objects among <paramref name="paths"/>, each worker through the client <paramref name="http"/> gives it.</summary>
+    internal static Func<int, long, CancellationToken, Task> Get(Func<int, HttpClient> http, string[] paths, Func<string, string> url)
     {
         if (paths.Length == 0) throw new InvalidOperationException("No objects were stored, so none can be read.");
         // One byte more than an object, so a longer body is noticed.
@@ -143,7 +147,7 @@ public sealed class SmallObjectWorkload(BenchContext context)
         return async (worker, _, ct) =>
         {
             var path = url(paths[Random.Shared.Next(paths.Length)]);
-            using var response = await http.GetAsync(path, HttpCompletionOption.ResponseHeadersRead, ct);
+            using var response = await http(worker).GetAsync(path, HttpCompletionOption.ResponseHeadersRead, ct);
             if (!response.IsSuccessStatusCode) throw new HttpRequestException($"GET {path}: {(int)response.StatusCode}");
             await using var body = await response.Content.ReadAsStreamAsync(ct);
             var total = 0;

@@ -88,11 +88,14 @@ internal sealed class ClusterFileWriter(DfsCluster cluster, DistributedApplicati
         Console.Out.WriteLine($"Cluster file: {FilePath}   (Ctrl+C stops everything)");
     }
 
+    /// <summary>The first gateway that runs (with --gateways G, a client finds the cluster while any of them does).</summary>
     private string GatewayUrl
     {
         get
         {
-            var gateway = (ProjectResource)model.Resources.Single(r => r.Name == DfsCluster.GatewayName);
+            var name = cluster.GatewayNames.FirstOrDefault(g => _resources.TryGetValue(g, out var r) && ResourceStates.IsRunning(r.State))
+                ?? DfsCluster.GatewayName;
+            var gateway = (ProjectResource)model.Resources.Single(r => r.Name == name);
             var endpoint = gateway.GetEndpoint(cluster.GatewayScheme);
             return $"{cluster.GatewayScheme}://127.0.0.1:{endpoint.Port}";
         }

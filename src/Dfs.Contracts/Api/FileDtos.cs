@@ -104,6 +104,8 @@ public sealed record GatewayInstanceInfo(
     bool SharedStateReachable,
     long CredentialCacheHits,
     long CredentialCacheMisses,
+    long ChunkCacheHits,
+    long ChunkCacheMisses,
     long SharedStateUnreachable);
 
 /// <summary>RFC 9457 problem details as clients read them.</summary>

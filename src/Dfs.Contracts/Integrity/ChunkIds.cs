@@ -23,4 +23,15 @@ public static class ChunkIds
         SHA256.HashData(data, hash);
         return FromHash(hash);
     }
+
+    /// <summary>Whether <paramref name="data"/> are the bytes <paramref name="chunkId"/> names.</summary>
+    public static bool Matches(ReadOnlySpan<byte> data, string chunkId)
+    {
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(data, hash);
+        Span<byte> expected = stackalloc byte[SHA256.HashSizeInBytes];
+        return Convert.FromHexString(chunkId, expected, out _, out var written) == System.Buffers.OperationStatus.Done
+               && written == expected.Length
+               && hash.SequenceEqual(expected);
+    }
 }

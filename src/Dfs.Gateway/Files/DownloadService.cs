@@ -1,5 +1,6 @@
-using System.Security.Cryptography;
+using System.Diagnostics;
 using Dfs.Contracts.Clients;
+using Dfs.Contracts.Integrity;
 using Dfs.Gateway.Http;
 using Dfs.Gateway.Namespace;
 using Dfs.Gateway.Nodes;
@@ -25,19 +26,33 @@ public sealed class DownloadService(
     IStorageNodeClient nodesClient,
     ChunkBuffers buffers,
     CorruptCopyReporter corruptCopies,
+    ReadCache cache,
     IOptions<GatewayOptions> options,
     GatewayMetrics metrics,
     ILogger<DownloadService> logger)
 {
-    /// <summary>Streams bytes [from, to] of the version laid out in <paramref name="layout"/> to <paramref name="output"/>.</summary>
-    public async Task CopyRangeAsync(IReadOnlyList<ChunkLayout> layout, long from, long to, Stream output, CancellationToken ct)
+    /// <summary>
+    /// Streams bytes [from, to] of the version laid out in <paramref name="layout"/> to <paramref name="output"/>. A layout from
+    /// the read cache comes with <paramref name="reload"/>: a chunk none of whose cached holders serves is looked up again.
+    /// </summary>
+    public async Task CopyRangeAsync(IReadOnlyList<ChunkLayout> layout, long from, long to, Stream output, CancellationToken ct,
+        Func<CancellationToken, Task<IReadOnlyList<ChunkLayout>>>? reload = null)
     {
         var wanted = layout.Where(c => c.Offset + c.Size > from && c.Offset <= to).ToList();
-        Task<VerifiedChunk>? next = wanted.Count > 0 ? FetchAsync(wanted[0], ct) : null;
+        // Once per download, shared by the chunk being sent and the one read ahead (they may both find their holders gone).
+        var gate = new Lock();
+        Task<IReadOnlyList<ChunkLayout>>? reloaded = null;
+        Func<ChunkLayout, CancellationToken, Task<ChunkLayout?>>? fresher = reload is null ? null : async (stale, token) =>
+        {
+            Task<IReadOnlyList<ChunkLayout>> loading;
+            lock (gate) loading = reloaded ??= reload(token);
+            return (await loading).FirstOrDefault(c => c.Index == stale.Index);
+        };
+        Task<VerifiedChunk>? next = wanted.Count > 0 ? FetchAsync(wanted[0], ct, fresher) : null;
         for (var i = 0; i < wanted.Count; i++)
         {
             using var chunk = await next!;
-            next = i + 1 < wanted.Count ? FetchAsync(wanted[i + 1], ct) : null;
+            next = i + 1 < wanted.Count ? FetchAsync(wanted[i + 1], ct, fresher) : null;
             try
             {
                 var c = wanted[i];
@@ -55,34 +70,50 @@ public sealed class DownloadService(
         }
     }
 
-    /// <summary>Fetches a chunk from the first copy that answers with the right bytes.</summary>
-    public async Task<VerifiedChunk> FetchAsync(ChunkLayout chunk, CancellationToken ct)
+    /// <summary>
+    /// Fetches a chunk from the read cache, else from the first copy that answers with the right bytes; when none does and
+    /// <paramref name="fresher"/> knows other holders (the layout was cached), from those.
+    /// </summary>
+    public async Task<VerifiedChunk> FetchAsync(ChunkLayout chunk, CancellationToken ct, Func<ChunkLayout, CancellationToken, Task<ChunkLayout?>>? fresher = null)
     {
+        if (await cache.GetChunkAsync(chunk.ChunkId, chunk.Size) is { } cached)
+        {
+            var copy = buffers.Rent(cached.Length);
+            cached.CopyTo(copy, 0);
+            return new VerifiedChunk(buffers, copy, cached.Length);
+        }
         var failures = new List<string>();
         foreach (var node in OrderCopies(chunk.Holders))
         {
             var buffer = buffers.Rent(chunk.Size);
             var keep = false;
+            // One span per copy tried: a read that fell over shows the failed attempt, and why, beside the one that served.
+            using var attempt = GatewayMetrics.Source.StartActivity("dfs.chunk.read");
+            attempt?.SetTag("dfs.chunk", chunk.ChunkId);
+            attempt?.SetTag("dfs.node", node.Name);
             try
             {
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
                 timeout.CancelAfter(TimeSpan.FromSeconds(options.Value.NodeRequestTimeoutSeconds));
                 var length = await nodesClient.ReadChunkAsync(node.Url, chunk.ChunkId, buffer.AsMemory(0, (int)chunk.Size), timeout.Token);
-                if (length != chunk.Size || !HashMatches(buffer.AsSpan(0, length), chunk.ChunkId))
+                if (length != chunk.Size || !ChunkIds.Matches(buffer.AsSpan(0, length), chunk.ChunkId))
                 {
                     metrics.CorruptCopy();
                     failures.Add($"{node.Name}: bytes do not match the chunk's SHA-256");
+                    attempt?.SetStatus(ActivityStatusCode.Error, "bytes do not match the chunk's SHA-256");
                     logger.LogError("Corrupt copy of chunk {Chunk} on node {Node} ({Length} bytes read)", chunk.ChunkId, node.Name, length);
                     corruptCopies.Report(chunk.ChunkId, node);
                     continue;
                 }
                 keep = true;
+                cache.PutVerifiedChunk(chunk.ChunkId, buffer.AsSpan(0, length));
                 if (failures.Count > 0) metrics.ReadFailedOver(failures[^1]);
                 return new VerifiedChunk(buffers, buffer, length);
             }
             catch (Exception e) when (!ct.IsCancellationRequested && e is StorageNodeException or OperationCanceledException)
             {
                 failures.Add($"{node.Name}: {(e is StorageNodeException s ? s.Kind.ToString() : "timed out")}");
+                attempt?.SetStatus(ActivityStatusCode.Error, failures[^1]);
                 logger.LogWarning("Reading chunk {Chunk} from {Node} failed: {Error}", chunk.ChunkId, node.Name, e.Message);
                 // The node is up and says the copy is not there: as useless as a corrupt one, and it must not go on
                 // counting as a copy. An outage or a timeout says nothing about the copy, so those are only skipped.
@@ -94,6 +125,8 @@ public sealed class DownloadService(
             }
         }
 
+        if (fresher is not null && await fresher(chunk, ct) is { } fresh && !fresh.Holders.ToHashSet().SetEquals(chunk.Holders))
+            return await FetchAsync(fresh, ct);
         var detail = failures.Count == 0
             ? $"No copy of chunk {chunk.Index} ({chunk.ChunkId}) is on a reachable node."
             : $"Every copy of chunk {chunk.Index} ({chunk.ChunkId}) failed: {string.Join("; ", failures)}.";
@@ -105,14 +138,4 @@ public sealed class DownloadService(
         holders.Select(registry.Find).OfType<NodeView>()
             .Where(n => n.IsReadable)
             .OrderBy(n => n.IsLive ? 0 : 1);
-
-    private static bool HashMatches(ReadOnlySpan<byte> data, string chunkId)
-    {
-        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(data, hash);
-        Span<byte> expected = stackalloc byte[SHA256.HashSizeInBytes];
-        return Convert.FromHexString(chunkId, expected, out _, out var written) == System.Buffers.OperationStatus.Done
-               && written == expected.Length
-               && hash.SequenceEqual(expected);
-    }
 }

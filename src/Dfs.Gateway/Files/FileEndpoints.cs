@@ -93,7 +93,8 @@ public static class FileEndpoints
         return await uploads.UploadAsync(request, context.Request.Body, ct);
     }
 
-    private static async Task GetAsync(string? path, HttpContext context, NamespaceService names, AccessControl access, DownloadService downloads, CancellationToken ct)
+    private static async Task GetAsync(string? path, HttpContext context, NamespaceService names, AccessControl access, DownloadService downloads,
+        ReadCache cache, CancellationToken ct)
     {
         var target = PathBinding.FromRequest(context, ApiRoutes.Files, path);
         await access.RequireAsync(context.GetCaller(), target, Access.Read, ct);
@@ -127,10 +128,25 @@ public static class FileEndpoints
         response.ContentLength = version.Size == 0 ? 0 : to - from + 1;
         if (HttpMethods.IsHead(context.Request.Method) || version.Size == 0) return;
 
-        var layout = await names.LoadLayoutAsync(version.Id, ct);
+        var layout = cache.GetLayout(version.Id);
+        Func<CancellationToken, Task<IReadOnlyList<ChunkLayout>>>? reload = null;
+        if (layout is null)
+        {
+            layout = await names.LoadLayoutAsync(version.Id, ct);
+            cache.PutLayout(version.Id, layout);
+        }
+        else
+        {
+            reload = async token =>
+            {
+                var fresh = await names.LoadLayoutAsync(version.Id, token);
+                cache.PutLayout(version.Id, fresh);
+                return fresh;
+            };
+        }
         try
         {
-            await downloads.CopyRangeAsync(layout, from, to, response.Body, ct);
+            await downloads.CopyRangeAsync(layout, from, to, response.Body, ct, reload);
         }
         catch (DfsProblemException) when (response.HasStarted)
         {

@@ -26,6 +26,7 @@ public sealed class UploadService(
     ChunkBuffers buffers,
     FileCommitter committer,
     IChunkLeases leases,
+    ReadCache cache,
     NodeRegistry registry,
     EventPublisher events,
     IOptions<GatewayOptions> options,
@@ -72,6 +73,8 @@ public sealed class UploadService(
                 md5.AppendData(data);
                 sha.AppendData(data);
                 var id = ChunkIds.Compute(data);
+                // Hashed just now: a small file read soon after it is written comes from the cache.
+                cache.PutVerifiedChunk(id, data);
                 try
                 {
                     await held.HoldAsync(id, ct);

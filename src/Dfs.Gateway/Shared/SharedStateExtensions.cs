@@ -35,6 +35,9 @@ public static class SharedStateExtensions
             builder.Services.AddSingleton<ISharedState, InProcessSharedState>();
         }
 
+        builder.Services.AddOptions<ReadCacheOptions>().BindConfiguration(ReadCacheOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<ReadCache>();
+
         var metadata = builder.Configuration.GetConnectionString(MetadataDatabaseExtensions.ConnectionName) ?? "";
         if (MetadataDatabaseExtensions.IsSqlite(metadata)) builder.Services.AddSingleton<IChunkLeases, InProcessChunkLeases>();
         else builder.Services.AddSingleton<IChunkLeases>(_ => new PostgresChunkLeases(metadata));
@@ -46,10 +49,11 @@ public static class SharedStateExtensions
     {
         api.MapGet("/gateway", async (ISharedState shared, GatewayMetrics metrics) =>
             {
-                var (hits, misses, unreachable) = metrics.CacheTotals;
+                var totals = metrics.CacheTotals;
                 var reachable = await shared.ReadEpochAsync(SharedEpoch.Credentials) is not null;
                 return TypedResults.Ok(new GatewayInstanceInfo(Environment.MachineName, Environment.ProcessId,
-                    shared.IsShared ? "redis" : "in-process", reachable, hits, misses, unreachable));
+                    shared.IsShared ? "redis" : "in-process", reachable, totals.CredentialHits, totals.CredentialMisses,
+                    totals.ChunkHits, totals.ChunkMisses, totals.SharedStateUnreachable));
             })
             .WithName("Gateway").WithTags("Cluster").WithSummary("This gateway process: its shared-state link and cache counters.");
         return api;

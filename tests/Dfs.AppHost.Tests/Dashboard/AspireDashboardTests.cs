@@ -3,6 +3,8 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Dfs.AppHost.Tests.Support;
+using Dfs.Contracts.Api;
+using Dfs.Contracts.Clients;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
@@ -168,6 +170,73 @@ public sealed class AspireDashboardTests(DashboardExeFixture fixture) : IClassFi
         Assert.All(trace.Where(s => s != request), s => Assert.True(s.Parent is not null && byId.ContainsKey(s.Parent), $"{s.Service} {s.Name}: parent {s.Parent} is not in the trace"));
     }
 
+    [Fact]
+    public async Task A_read_that_falls_over_to_another_copy_shows_the_failed_attempt_and_the_one_that_served_in_one_trace()
+    {
+        var path = $"/traced/failover-{Guid.NewGuid():N}.bin";
+        // Above the gateway's small-chunk cache (64 KiB): the read goes to the nodes.
+        var data = RandomNumberGenerator.GetBytes(200_000);
+        using var gateway = fixture.CreateGatewayClient();
+        var api = DfsRefit.Gateway(gateway);
+        await api.PutFileAsync(path, new MemoryStream(data), ct: Ct);
+        // Replication factor 2: wait for the Replicator's second copy, then damage the copy the gateway tries first.
+        ChunkInfo chunk;
+        var copied = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while ((chunk = Assert.Single((await api.StatAsync(path, Ct)).Chunks)).Replicas.Count < 2)
+        {
+            Assert.True(DateTime.UtcNow < copied, "the Replicator never made the second copy");
+            await Task.Delay(200, Ct);
+        }
+        var damaged = chunk.Replicas[0].NodeName;
+        var file = Path.Combine(fixture.StateDirectory, damaged, "chunks", chunk.Id[..2], chunk.Id[2..4], chunk.Id);
+        var bytes = await File.ReadAllBytesAsync(file, Ct);
+        bytes[1000] ^= 0xff;
+        await File.WriteAllBytesAsync(file, bytes, Ct);
+
+        await using (var download = await api.GetFileAsync(path, ct: Ct))
+        {
+            var received = new MemoryStream();
+            await download.Content.CopyToAsync(received, Ct);
+            Assert.Equal(data, received.ToArray());
+        }
+
+        using var telemetry = fixture.CreateTelemetryClient();
+        List<Span>? trace = null;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+        while (DateTime.UtcNow < deadline)
+        {
+            var traceId = (await SpansAsync(telemetry, "/api/telemetry/traces?resource=gateway&search=dfs.chunk.read&limit=1000"))
+                .FirstOrDefault(s => s.Name == "dfs.chunk.read" && s.Attributes.GetValueOrDefault("dfs.chunk") == chunk.Id && s.Status == SpanStatusError)?.TraceId;
+            if (traceId is not null)
+            {
+                trace = await SpansAsync(telemetry, "/api/telemetry/traces/" + traceId);
+                if (trace.Count(s => s.Name == "dfs.chunk.read") >= 2 && trace.All(s => s.Parent is null || trace.Any(p => p.SpanId == s.Parent))) break;
+            }
+            await Task.Delay(1000, Ct);
+        }
+        Assert.True(trace is not null, $"no trace of the read of {path} with a failed attempt reached the dashboard within 90 s");
+
+        var byId = trace.ToDictionary(s => s.SpanId);
+        var request = Assert.Single(trace, s => s.Parent is null);
+        Assert.Equal(("gateway", SpanKindServer, "GET"), (request.Service, request.Kind, request.Attributes.GetValueOrDefault("http.request.method")));
+        var attempts = trace.Where(s => s.Name == "dfs.chunk.read").ToList();
+        Assert.Equal(2, attempts.Count);
+        var failed = Assert.Single(attempts, a => a.Status == SpanStatusError);
+        var served = Assert.Single(attempts, a => a.Status != SpanStatusError);
+        Assert.Equal(damaged, failed.Attributes["dfs.node"]);
+        Assert.Contains("SHA-256", failed.StatusMessage);
+        Assert.NotEqual(damaged, served.Attributes["dfs.node"]);
+        // Each attempt is the gateway's GET to that node and the node's answer, below the one request (the failed one also
+        // holds the metadata write that reports the bad copy).
+        foreach (var attempt in attempts)
+        {
+            Assert.True(IsBelow(attempt, request, byId));
+            var calls = trace.Where(s => s.Parent == attempt.SpanId && s.Kind == SpanKindClient && s.Scope == "System.Net.Http").Select(s => s.SpanId).ToList();
+            Assert.NotEmpty(calls);
+            Assert.Contains(trace, s => s.Parent is { } p && calls.Contains(p) && s.Service == attempt.Attributes["dfs.node"] && s.Kind == SpanKindServer);
+        }
+    }
+
     /// <summary>The dashboard's page of one trace, in Chromium, saved to artifacts/screenshots and docs/images/put-trace.png.</summary>
     private async Task ScreenshotTraceAsync(string traceId, string rootSpanId)
     {
@@ -206,6 +275,7 @@ public sealed class AspireDashboardTests(DashboardExeFixture fixture) : IClassFi
     private const int SpanKindServer = 2;
     private const int SpanKindClient = 3;
     private const int SpanKindConsumer = 5;
+    private const int SpanStatusError = 2;
 
     /// <summary>The service whose client span called the server span above a node's "chunk put".</summary>
     private static string? CallerOf(Span store, Dictionary<string, Span> byId) =>
@@ -222,7 +292,8 @@ public sealed class AspireDashboardTests(DashboardExeFixture fixture) : IClassFi
         return false;
     }
 
-    private sealed record Span(string TraceId, string SpanId, string? Parent, string Name, int Kind, string Service, string Scope, Dictionary<string, string> Attributes);
+    private sealed record Span(string TraceId, string SpanId, string? Parent, string Name, int Kind, string Service, string Scope, Dictionary<string, string> Attributes,
+        int Status = 0, string? StatusMessage = null);
 
     /// <summary>The spans of an OTLP/JSON answer (resourceSpans → scopeSpans → spans), with their service and scope.</summary>
     private static async Task<List<Span>> SpansAsync(HttpClient telemetry, string query)
@@ -240,7 +311,9 @@ public sealed class AspireDashboardTests(DashboardExeFixture fixture) : IClassFi
                 foreach (var span in scope.GetProperty("spans").EnumerateArray())
                     spans.Add(new Span(span.GetProperty("traceId").GetString()!, span.GetProperty("spanId").GetString()!,
                         span.TryGetProperty("parentSpanId", out var parent) && parent.GetString() is { Length: > 0 } p ? p : null,
-                        span.GetProperty("name").GetString()!, span.TryGetProperty("kind", out var kind) ? kind.GetInt32() : 0, service, scopeName, Attributes(span)));
+                        span.GetProperty("name").GetString()!, span.TryGetProperty("kind", out var kind) ? kind.GetInt32() : 0, service, scopeName, Attributes(span),
+                        span.TryGetProperty("status", out var status) && status.TryGetProperty("code", out var code) ? code.GetInt32() : 0,
+                        span.TryGetProperty("status", out var withMessage) && withMessage.TryGetProperty("message", out var message) ? message.GetString() : null));
             }
         }
         return spans;

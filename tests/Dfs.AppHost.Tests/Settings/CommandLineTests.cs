@@ -16,7 +16,7 @@ public sealed class CommandLineTests
     public void Every_switch_becomes_its_setting_in_Aspire_configuration()
     {
         var parsed = DfsCommandLine.Parse([
-            "--state-dir", "/tmp/x", "--nodes", "3", "--spare-nodes=1", "--profile", "embedded", "--replication", "2", "--chunk-size", "1M",
+            "--state-dir", "/tmp/x", "--nodes", "3", "--spare-nodes=1", "--gateways", "2", "--profile", "embedded", "--replication", "2", "--chunk-size", "1M",
             "--gateway-port=5123", "--heartbeat-ms", "300", "--node-dead-after-ms", "2000", "--reconcile-ms", "750", "--gc-grace-ms", "0",
             "--gc-interval-ms", "400", "--postgres-bin-dir", "/opt/pg/bin", "--dashboard-port", "0", "--no-dashboard", "--no-restart",
             "--gateway-cert", "/tmp/g.pfx", "--gateway-cert-password", "pw", "--dashboard-api-key", "0123456789abcdef",
@@ -26,7 +26,7 @@ public sealed class CommandLineTests
         Assert.False(parsed.ShowHelp);
         Assert.Equal(
         [
-            Setting("StateDir", "/tmp/x"), Setting("Nodes", "3"), Setting("SpareNodes", "1"), Setting("Profile", "embedded"),
+            Setting("StateDir", "/tmp/x"), Setting("Nodes", "3"), Setting("SpareNodes", "1"), Setting("Gateways", "2"), Setting("Profile", "embedded"),
             Setting("ReplicationFactor", "2"), Setting("ChunkSizeBytes", "1048576"), Setting("GatewayPort", "5123"),
             Setting("HeartbeatIntervalMs", "300"), Setting("NodeDeadAfterMs", "2000"), Setting("ReplicatorReconcileIntervalMs", "750"),
             Setting("GcGraceMs", "0"), Setting("GcIntervalMs", "400"), Setting("PostgresBinDir", "/opt/pg/bin"), Setting("DashboardPort", "0"),

@@ -41,6 +41,7 @@ public sealed class FakeNode : IAsyncDisposable
 {
     private readonly WebApplication? _app;
     private int _attempts;
+    private int _reads;
 
     private FakeNode(string name, Uri url, FakeBehaviour behaviour, WebApplication? app)
     {
@@ -57,6 +58,9 @@ public sealed class FakeNode : IAsyncDisposable
 
     /// <summary>Chunk PUTs received, whatever the answer.</summary>
     public int Attempts => Volatile.Read(ref _attempts);
+
+    /// <summary>Chunk reads served (with <c>servesReads</c>).</summary>
+    public int Reads => Volatile.Read(ref _reads);
 
     public ConcurrentDictionary<string, byte[]> Chunks { get; } = new(StringComparer.Ordinal);
 
@@ -96,7 +100,10 @@ public sealed class FakeNode : IAsyncDisposable
         if (servesReads)
         {
             app.MapMethods("/chunks/{id}", [HttpMethods.Get, HttpMethods.Head], (string id) =>
-                node!.Chunks.TryGetValue(id, out var bytes) ? Results.Bytes(bytes, "application/octet-stream") : Results.NotFound());
+            {
+                Interlocked.Increment(ref node!._reads);
+                return node.Chunks.TryGetValue(id, out var bytes) ? Results.Bytes(bytes, "application/octet-stream") : Results.NotFound();
+            });
             app.MapDelete("/chunks/{id}", (string id) => node!.Chunks.TryRemove(id, out _) ? Results.NoContent() : Results.NotFound());
         }
         app.MapGet("/chunks", () => new ChunkInventoryPage(
