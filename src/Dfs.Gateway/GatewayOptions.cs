@@ -30,6 +30,10 @@ public sealed class GatewayOptions
     [Range(1, 600)]
     public int NodeRequestTimeoutSeconds { get; set; } = 60;
 
+    /// <summary>How long the signed chunk URLs of GET /api/layout stay valid.</summary>
+    [Range(10, 24 * 3600)]
+    public int DirectReadSeconds { get; set; } = 300;
+
     [Range(1, 10_000)]
     public int MaxListPageSize { get; set; } = 1000;
 

@@ -58,6 +58,8 @@ public static partial class ClusterTrustExtensions
             .ValidateOnStart();
         // Reading Value validates: without a secret this throws the message above, however early it is asked for.
         services.AddSingleton(sp => new ClusterSignature(sp.GetRequiredService<IOptions<ClusterTrustOptions>>().Value.Secret!));
+        // Signed URLs for direct chunk reads: the gateway signs, the nodes check, with the same secret.
+        services.AddSingleton(sp => new ChunkReadGrant(sp.GetRequiredService<IOptions<ClusterTrustOptions>>().Value.Secret!));
         services.ConfigureHttpClientDefaults(http =>
         {
             http.ConfigurePrimaryHttpMessageHandler(PinGatewayCertificate);

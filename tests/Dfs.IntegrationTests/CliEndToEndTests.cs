@@ -56,6 +56,19 @@ public sealed class CliEndToEndTests(ClusterFixture cluster) : IDisposable
     }
 
     [Fact]
+    public async Task Get_reads_the_chunks_straight_from_the_nodes_and_verifies_the_file()
+    {
+        var data = TestData.Random(3 * ClusterFixture.ChunkSize + 4321, 52);
+        await cluster.Gateway.PutFileAsync("/cli/direct.bin", new MemoryStream(data), ct: Ct);
+        var target = Path.Combine(_local.FullName, "direct.bin");
+        var get = await RunAsync("get", "/cli/direct.bin", target);
+        Assert.True(get.ExitCode == 0, get.ToString());
+        Assert.Contains($"sha256 {TestData.Sha256(data)}, verified; 4 of 4 chunks straight from the nodes", get.Stdout);
+        Assert.Equal(data, await File.ReadAllBytesAsync(target, Ct));
+        Assert.Equal(["direct.bin"], Directory.GetFileSystemEntries(_local.FullName).Select(Path.GetFileName));
+    }
+
+    [Fact]
     public async Task Get_of_a_corrupted_file_fails_clearly_and_leaves_no_partial_file()
     {
         var data = TestData.Random(300_000, 51);

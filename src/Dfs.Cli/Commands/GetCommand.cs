@@ -35,6 +35,7 @@ internal static class GetCommand
                 display => downloader.DownloadAsync(remotePath, destination, parse.GetValue(force), display, ct));
 
             var check = result.Verified ? "verified" : "not verified: the gateway sent no digest";
+            if (result.ChunksFromNodes is { } direct) check += $"; {direct} of {result.Chunks} chunks straight from the nodes";
             session.Output.Line($"saved {result.RemotePath} to {result.LocalPath} ({Formatting.Size(result.Size)}, sha256 {result.Sha256Hex}, {check})");
             return ExitCodes.Ok;
         });

@@ -1,16 +1,21 @@
 using System.Buffers;
 using System.Security.Cryptography;
 using Dfs.Cli.Remote;
+using Dfs.Contracts.Api;
 using Dfs.Contracts.Clients;
 
 namespace Dfs.Cli.Transfers;
 
-internal sealed record DownloadResult(string RemotePath, string LocalPath, long Size, string Sha256Hex, string Md5Hex, bool Verified);
+/// <param name="ChunksFromNodes">Chunks read straight from the nodes (the rest through the gateway); null for a thin GET.</param>
+internal sealed record DownloadResult(string RemotePath, string LocalPath, long Size, string Sha256Hex, string Md5Hex, bool Verified,
+    int? ChunksFromNodes = null, int Chunks = 0);
 
 /// <summary>
-/// Downloads to a hidden temp file next to the destination while hashing, checks the length and the digests the
-/// gateway announced (Repr-Digest, ETag), and only then renames it into place: the destination is either the
-/// complete verified file or untouched, and no partial file is ever left behind.
+/// Downloads to a hidden temp file next to the destination, checks the length and the digests the gateway announced,
+/// and only then renames it into place: the destination is either the complete verified file or untouched, and no
+/// partial file is ever left behind. The chunks are read straight from the nodes with the file's signed layout
+/// (<see cref="DirectChunkReader"/>); a gateway that has no layout for the path (a missing file, or a gateway without
+/// direct reads) is asked for the bytes themselves, streamed and hashed on the way (Repr-Digest, ETag).
 /// </summary>
 internal sealed class Downloader(IGatewayApi client, RetryPolicy retry, Action<Exception, int>? onRetry)
 {
@@ -24,13 +29,29 @@ internal sealed class Downloader(IGatewayApi client, RetryPolicy retry, Action<E
         ITransferTask? progress = null;
         var result = await retry.RunAsync(async attemptCt =>
         {
+            FileLayout? layout;
+            try
+            {
+                layout = await client.GetLayoutAsync(remotePath, attemptCt);
+            }
+            catch (DfsApiException e) when (e.StatusCode == System.Net.HttpStatusCode.NotFound)
+            {
+                // A missing file, or a gateway that hands out no layouts: the thin GET below gives the answer either way.
+                layout = null;
+            }
+            if (layout is not null)
+            {
+                CheckLocal(folder, destination, overwrite);
+                progress ??= display.Begin($"get  {Path.GetFileName(destination)}", layout.Size);
+                progress.Restart();
+                return await DirectAsync(remotePath, layout, folder, destination, overwrite, progress, attemptCt);
+            }
+
             // The remote first: for a file that does not exist, "not found" is the answer that helps, whatever is on
             // the local side. Opening the download is that lookup, so it costs no extra request.
             await using var download = await client.GetFileAsync(remotePath, null, attemptCt);
-            if (!Directory.Exists(folder)) throw new CliException(ExitCodes.NotFound, $"local folder not found: {folder}");
-            if (!overwrite && Path.Exists(destination))
-                throw new CliException(ExitCodes.Conflict, $"{destination} already exists (use --force to overwrite)");
-            var temp = Path.Combine(folder, $".{Path.GetFileName(destination)}{PartialMarker}{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6))}");
+            CheckLocal(folder, destination, overwrite);
+            var temp = TempPath(folder, destination);
             try
             {
                 progress ??= display.Begin($"get  {Path.GetFileName(destination)}", download.Length);
@@ -48,6 +69,71 @@ internal sealed class Downloader(IGatewayApi client, RetryPolicy retry, Action<E
         progress?.Complete();
         return result;
     }
+
+    private async Task<DownloadResult> DirectAsync(string remotePath, FileLayout layout, string folder, string destination, bool overwrite,
+        ITransferTask progress, CancellationToken ct)
+    {
+        var temp = TempPath(folder, destination);
+        try
+        {
+            var reader = new DirectChunkReader(client);
+            using (var file = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, FileOptions.Asynchronous, layout.Size))
+            {
+                await reader.ReadAsync(layout, file, progress, ct);
+                // Renamed into place next: its bytes durable first, so the rename never exposes a hole.
+                using var flush = new FileStream(file, FileAccess.ReadWrite);
+                flush.Flush(flushToDisk: true);
+            }
+            // Every chunk was checked against its id; the whole file is checked against the version's digests too.
+            var (size, sha256, md5) = await HashFileAsync(temp, ct);
+            if (size != layout.Size)
+                throw new TransferInterruptedException($"truncated download of {remotePath}: {size} of {layout.Size} bytes");
+            if (!string.Equals(sha256, layout.Sha256, StringComparison.OrdinalIgnoreCase))
+                throw new CliException(ExitCodes.Integrity, $"integrity check failed for {remotePath}: SHA-256 is {sha256}, the gateway announced {layout.Sha256}; nothing was saved");
+            if (!string.Equals(md5, layout.Md5, StringComparison.OrdinalIgnoreCase))
+                throw new CliException(ExitCodes.Integrity, $"integrity check failed for {remotePath}: MD5 is {md5}, the gateway announced {layout.Md5}; nothing was saved");
+            Commit(temp, destination, overwrite);
+            return new DownloadResult(remotePath, destination, size, sha256, md5, Verified: true, reader.Counts.FromNodes, layout.Chunks.Count);
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+    }
+
+    private static async Task<(long Size, string Sha256, string Md5)> HashFileAsync(string path, CancellationToken ct)
+    {
+        using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
+        var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+        try
+        {
+            await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 0, FileOptions.Asynchronous | FileOptions.SequentialScan);
+            long size = 0;
+            int read;
+            while ((read = await file.ReadAsync(buffer.AsMemory(0, BufferSize), ct)) > 0)
+            {
+                sha256.AppendData(buffer, 0, read);
+                md5.AppendData(buffer, 0, read);
+                size += read;
+            }
+            return (size, Convert.ToHexStringLower(sha256.GetHashAndReset()), Convert.ToHexStringLower(md5.GetHashAndReset()));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static void CheckLocal(string folder, string destination, bool overwrite)
+    {
+        if (!Directory.Exists(folder)) throw new CliException(ExitCodes.NotFound, $"local folder not found: {folder}");
+        if (!overwrite && Path.Exists(destination))
+            throw new CliException(ExitCodes.Conflict, $"{destination} already exists (use --force to overwrite)");
+    }
+
+    private static string TempPath(string folder, string destination) =>
+        Path.Combine(folder, $".{Path.GetFileName(destination)}{PartialMarker}{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6))}");
 
     private static async Task<(long Size, string Sha256, string Md5)> CopyAsync(DfsDownload download, string temp, ITransferTask progress, CancellationToken ct)
     {

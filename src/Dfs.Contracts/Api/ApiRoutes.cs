@@ -12,6 +12,7 @@ public static class ApiRoutes
     public const string Nodes = "/api/nodes";
     public const string Cluster = "/api/cluster";
     public const string Gateway = "/api/gateway";
+    public const string Layout = "/api/layout";
 
     /// <summary>/api/nodes/{node}/drain: start (POST), watch (GET) or cancel (DELETE) a node's drain; {node} is its id or name.</summary>
     public static string NodeDrain(string node) => $"{Nodes}/{Uri.EscapeDataString(node)}/drain";

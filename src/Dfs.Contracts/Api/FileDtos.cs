@@ -94,6 +94,14 @@ public sealed record ClusterSummary(
     long ChunkSize,
     int DrainingNodes = 0);
 
+/// <summary>
+/// GET /api/layout/{path}: a file's current version and, for each chunk, signed URLs that read it straight from a node
+/// holding it (live holders first) until <paramref name="ExpiresAt"/>. The reader checks each chunk's SHA-256 (its id).
+/// </summary>
+public sealed record FileLayout(string Path, int Version, long Size, string Md5, string Sha256, DateTime ExpiresAt, IReadOnlyList<ChunkSource> Chunks);
+
+public sealed record ChunkSource(int Index, string Id, long Offset, long Size, IReadOnlyList<string> Urls);
+
 /// <summary>GET /api/gateway: the gateway process that answered, its link to the shared state, and its cache counters.</summary>
 /// <param name="SharedState">"redis" when the gateways share Redis, "in-process" for a gateway alone.</param>
 /// <param name="SharedStateReachable">False while Redis cannot be reached: the gateway serves from the metadata alone.</param>

@@ -19,6 +19,7 @@ namespace Dfs.Contracts.Clients;
 [JsonSerializable(typeof(NodeDrainStatus))]
 [JsonSerializable(typeof(ClusterSummary))]
 [JsonSerializable(typeof(GatewayInstanceInfo))]
+[JsonSerializable(typeof(FileLayout))]
 [JsonSerializable(typeof(ReplicationStatus))]
 [JsonSerializable(typeof(ApiProblem))]
 [JsonSerializable(typeof(CreateTokenRequest))]

@@ -21,6 +21,10 @@ public interface IGatewayApi
     [Head("/api/files{**path}")]
     Task<HttpResponseMessage> HeadFileAsync(string path, CancellationToken ct = default);
 
+    /// <summary>Signed URLs to read each chunk of the file straight from the nodes (what `dfs get` does).</summary>
+    [Get("/api/layout{**path}")]
+    Task<FileLayout> GetLayoutAsync(string path, CancellationToken ct = default);
+
     [Get("/api/stat{**path}")]
     Task<EntryDetails> StatAsync(string path, CancellationToken ct = default);
 

@@ -1,9 +1,12 @@
 using Dfs.Contracts.Api;
 using Dfs.Contracts.Integrity;
+using Dfs.Contracts.Security;
 using Dfs.Gateway.Auth;
 using Dfs.Gateway.Http;
 using Dfs.Gateway.Namespace;
+using Dfs.Gateway.Nodes;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
@@ -33,6 +36,13 @@ public static class FileEndpoints
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status416RangeNotSatisfiable)
             .ProducesProblem(StatusCodes.Status502BadGateway);
+        api.MapGet("/layout/{**path}", LayoutAsync)
+            .WithTags("Files")
+            .WithName("GetFileLayout")
+            .WithSummary("A file's chunks with signed URLs to read each one straight from a node; the reader checks each chunk's SHA-256.")
+            .Produces<FileLayout>()
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound);
         files.MapDelete("/{**path}", DeleteAsync)
             .WithName("DeleteFile")
             .Produces(StatusCodes.Status204NoContent)
@@ -91,6 +101,28 @@ public static class FileEndpoints
         }
 
         return await uploads.UploadAsync(request, context.Request.Body, ct);
+    }
+
+    /// <summary>
+    /// Access is decided here, as for a GET; the grants then let the caller read this version's chunks from the nodes for a
+    /// few minutes, and nothing else.
+    /// </summary>
+    private static async Task<Ok<FileLayout>> LayoutAsync(string? path, HttpContext context, NamespaceService names, AccessControl access,
+        ReadCache cache, NodeRegistry registry, ChunkReadGrant grants, IOptions<GatewayOptions> options, TimeProvider clock, CancellationToken ct)
+    {
+        var target = PathBinding.FromRequest(context, ApiRoutes.Layout, path);
+        await access.RequireAsync(context.GetCaller(), target, Access.Read, ct);
+        var (entry, found) = await names.FindWithVersionAsync(target, ct) ?? throw DfsProblemException.NotFound(target);
+        if (entry.Kind == EntryKind.Directory)
+            throw DfsProblemException.BadRequest("Not a file", $"'{target}' is a directory: list it with {ApiRoutes.List}.");
+        var version = found ?? throw DfsProblemException.NotFound(target);
+        var layout = await names.LoadLayoutAsync(version.Id, ct);
+        cache.PutLayout(version.Id, layout);
+        var expires = clock.GetUtcNow().AddSeconds(options.Value.DirectReadSeconds);
+        var chunks = layout.Select(c => new ChunkSource(c.Index, c.ChunkId, c.Offset, c.Size,
+            c.Holders.Select(registry.Find).OfType<NodeView>().Where(n => n.IsReadable).OrderBy(n => n.IsLive ? 0 : 1)
+                .Select(n => new Uri(n.Url, $"chunks/{c.ChunkId}?{grants.Query(c.ChunkId, expires)}").ToString()).ToList())).ToList();
+        return TypedResults.Ok(new FileLayout(entry.Path, version.Number, version.Size, version.Md5, version.Sha256, expires.UtcDateTime, chunks));
     }
 
     private static async Task GetAsync(string? path, HttpContext context, NamespaceService names, AccessControl access, DownloadService downloads,

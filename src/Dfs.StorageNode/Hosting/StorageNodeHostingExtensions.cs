@@ -33,7 +33,9 @@ public static class StorageNodeHostingExtensions
 
     public static WebApplication MapStorageNode(this WebApplication app)
     {
-        app.UseClusterSignatures(context => !IsProbe(context.Request.Path));
+        // A read with the gateway's signed grant needs no cluster signature: clients read chunks straight from the nodes.
+        app.UseChunkReadGrants();
+        app.UseClusterSignatures(context => !IsProbe(context.Request.Path) && !ChunkReadGrants.IsGranted(context));
         app.MapChunkEndpoints();
         app.MapStatusEndpoints();
         return app;
