@@ -56,6 +56,14 @@ public sealed class DfsTarget : IAsyncDisposable
     /// <summary>Our scratch folder (test files, nginx's prefix, the fsync copy): inside the cluster's state folder, so on the same disk.</summary>
     public string WorkDirectory { get; }
 
+    /// <summary>The `dfs` launcher the AppHost wrote into the cluster's state folder (STATE/bin/dfs); null when not ours.</summary>
+    public string? CliLauncher => _cluster is not null && File.Exists(Path.Combine(_cluster.StateDirectory, "bin", "dfs"))
+        ? Path.Combine(_cluster.StateDirectory, "bin", "dfs")
+        : null;
+
+    /// <summary>The bearer token the benchmark signed in with (for the `dfs` it runs).</summary>
+    public string? Token => Http.DefaultRequestHeaders.Authorization?.Parameter;
+
     /// <summary>True when we started the cluster: nodes can be killed and processes measured.</summary>
     public bool ControlsProcesses => _cluster is not null;
 

@@ -39,8 +39,11 @@ public sealed class LargeFileWorkload(BenchContext context)
             var put1Copy = Report.Add("put.rf1.vs-copy", $"PUT {SizeText}, replication 1, vs. a durable copy", "MiB/s", Better.Higher, "copy + fsync, 1 MiB buffer");
             var put3 = Report.Add("put.rf3", $"PUT {SizeText}, replication 3 (until answered)", "MiB/s", Better.Higher, "nginx WebDAV PUT");
             var put3Copies = Report.Add("put.rf3.copies", $"PUT {SizeText}, replication 3 (until 3 copies)", "MiB/s", Better.Higher, "nginx WebDAV PUT");
-            var get1 = Report.Add("get.rf1", $"GET {SizeText}, replication 1", "MiB/s", Better.Higher, "nginx GET (sendfile)", new Target(TargetKind.RatioAtLeast, 0.60, ""));
-            var get3 = Report.Add("get.rf3", $"GET {SizeText}, replication 3", "MiB/s", Better.Higher, "nginx GET (sendfile)", new Target(TargetKind.RatioAtLeast, 0.60, ""));
+            // Through the gateway (the thin path: curl, browsers), and with `dfs get` (chunks straight from the nodes).
+            var get1 = Report.Add("get.rf1", $"GET {SizeText}, replication 1", "MiB/s", Better.Higher, "nginx GET (sendfile)", new Target(TargetKind.RatioAtLeast, 0.40, ""));
+            var get3 = Report.Add("get.rf3", $"GET {SizeText}, replication 3", "MiB/s", Better.Higher, "nginx GET (sendfile)", new Target(TargetKind.RatioAtLeast, 0.40, ""));
+            var getCli = Report.Add("get.rf3.dfs-get", $"`dfs get` {SizeText}, replication 3 (from the nodes, verified, to disk)", "MiB/s", Better.Higher,
+                "nginx GET (sendfile)", new Target(TargetKind.RatioAtLeast, 0.60, ""));
 
             // Baselines first, on the file Dfs gets next.
             using (context.Cpu.Start("copy + fsync", run))
@@ -68,7 +71,7 @@ public sealed class LargeFileWorkload(BenchContext context)
                 {
                     var (bytes, _, seconds) = await Measuring.Http.GetAsync(nginx, nginxPath, hash: false, null, ct);
                     Check(bytes, "nginx GET");
-                    foreach (var f in new[] { get1, get3 }) Rate(f.Baseline, run, seconds, null);
+                    foreach (var f in new[] { get1, get3, getCli }) Rate(f.Baseline, run, seconds, null);
                     BenchContext.Log($"run {run}: nginx GET {BenchContext.MiBps(bytes, seconds)}");
                 }
                 File.Delete(Path.Combine(context.Nginx.Root, nginxPath));
@@ -96,6 +99,12 @@ public sealed class LargeFileWorkload(BenchContext context)
             }
             using (context.Cpu.Start("Dfs GET rf3", run))
                 Rate(get3.Dfs, run, await GetAsync(dfsB, ct), "Dfs GET rf3");
+            if (context.Dfs.CliLauncher is { } cli)
+            {
+                using (context.Cpu.Start("dfs get rf3", run))
+                    Rate(getCli.Dfs, run, await CliGetAsync(cli, dfsB, Path.Combine(work, $"r{run}-got.bin"), ct), "dfs get rf3");
+            }
+            else getCli.Skipped = "needs a cluster started by the benchmark (its `dfs` launcher)";
 
             if (context.Dfs.ControlsProcesses)
                 await new NodeLossWorkload(context).RunAsync(run, dfsB, shaB, ct);
@@ -161,6 +170,35 @@ public sealed class LargeFileWorkload(BenchContext context)
         var (bytes, _, seconds) = await Measuring.Http.GetAsync(context.Dfs.Http, ApiRoutes.Files + path, hash: false, null, ct);
         Check(bytes, $"Dfs GET {path}");
         return seconds;
+    }
+
+    /// <summary>
+    /// The real `dfs get` as a user runs it (its own process, start-up included): the layout from the gateway, the chunks
+    /// from the nodes, each chunk and the whole file verified, the file written and fsynced.
+    /// </summary>
+    private async Task<double> CliGetAsync(string cli, string path, string target, CancellationToken ct)
+    {
+        var start = new ProcessStartInfo(cli) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in new[] { "get", path, target, "--force" }) start.ArgumentList.Add(arg);
+        start.Environment["DFS_GATEWAY"] = context.Dfs.GatewayUrl.ToString();
+        if (context.Dfs.Token is { } token) start.Environment["DFS_TOKEN"] = token;
+        try
+        {
+            var started = Stopwatch.GetTimestamp();
+            using var process = Process.Start(start) ?? throw new InvalidOperationException($"{cli} did not start.");
+            var output = process.StandardOutput.ReadToEndAsync(ct);
+            var errors = process.StandardError.ReadToEndAsync(ct);
+            await process.WaitForExitAsync(ct);
+            var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            if (process.ExitCode != 0) throw new InvalidOperationException($"dfs get {path} exited {process.ExitCode}: {await errors}");
+            Check(new FileInfo(target).Length, $"dfs get {path}");
+            BenchContext.Log($"dfs get: {(await output).Trim()}");
+            return seconds;
+        }
+        finally
+        {
+            File.Delete(target);
+        }
     }
 
     private void Rate(SortedDictionary<int, double> series, int run, double seconds, string? log)

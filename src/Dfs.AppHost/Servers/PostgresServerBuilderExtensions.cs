@@ -30,6 +30,10 @@ public static class PostgresServerBuilderExtensions
                 context.Args.Add("listen_addresses=127.0.0.1");
                 context.Args.Add("-c");
                 context.Args.Add("unix_socket_directories=");
+                // Each gateway pools up to 100 connections for the metadata and 50 for chunk leases (held by uploads): room
+                // for several gateways under load, where the default 100 would refuse connections ("too many clients").
+                context.Args.Add("-c");
+                context.Args.Add("max_connections=500");
             })
             .WithHealthCheck(healthCheck)
             .OnBeforeResourceStarted((resource, e, ct) =>

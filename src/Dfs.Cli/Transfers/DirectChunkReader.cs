@@ -18,6 +18,9 @@ internal sealed class DirectChunkReader(IGatewayApi gateway)
 {
     private const int Parallel = 4;
 
+    /// <summary>Chunk buffers held at once: those being read, and those read early waiting for the hash.</summary>
+    private const int Parked = 2 * Parallel;
+
     // Nodes are reached without the gateway's credentials: the grant in each URL is the whole authorization.
     private static readonly HttpClient Nodes = new(new SocketsHttpHandler
     {
@@ -36,30 +39,68 @@ internal sealed class DirectChunkReader(IGatewayApi gateway)
     private int _fromNodes;
     private int _throughGateway;
 
-    public async Task ReadAsync(FileLayout layout, SafeFileHandle file, ITransferTask progress, CancellationToken ct)
+    /// <summary>
+    /// Fills <paramref name="file"/> with the layout's chunks and returns the whole file's SHA-256, hashed in order as the
+    /// chunks arrive (a chunk that arrives early waits in memory, at most <see cref="Parked"/> of them, for those before it).
+    /// </summary>
+    public async Task<string> ReadAsync(FileLayout layout, SafeFileHandle file, ITransferTask progress, CancellationToken ct)
     {
-        await System.Threading.Tasks.Parallel.ForEachAsync(layout.Chunks, new ParallelOptions { MaxDegreeOfParallelism = Parallel, CancellationToken = ct },
-            async (chunk, token) =>
-            {
-                var buffer = ArrayPool<byte>.Shared.Rent(checked((int)chunk.Size));
-                try
+        using var whole = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using var room = new SemaphoreSlim(Parked);
+        var parked = new Dictionary<int, (byte[] Buffer, int Length)>();
+        var gate = new Lock();
+        var next = 0;
+        try
+        {
+            await System.Threading.Tasks.Parallel.ForEachAsync(layout.Chunks, new ParallelOptions { MaxDegreeOfParallelism = Parallel, CancellationToken = ct },
+                async (chunk, token) =>
                 {
-                    var data = buffer.AsMemory(0, (int)chunk.Size);
-                    if (await TryNodesAsync(chunk, data, token)) Interlocked.Increment(ref _fromNodes);
-                    else
+                    await room.WaitAsync(token);
+                    var buffer = ArrayPool<byte>.Shared.Rent(checked((int)chunk.Size));
+                    var handedOver = false;
+                    try
                     {
-                        await ThroughGatewayAsync(layout.Path, chunk, data, token);
-                        Interlocked.Increment(ref _throughGateway);
+                        var data = buffer.AsMemory(0, (int)chunk.Size);
+                        if (await TryNodesAsync(chunk, data, token)) Interlocked.Increment(ref _fromNodes);
+                        else
+                        {
+                            await ThroughGatewayAsync(layout.Path, chunk, data, token);
+                            Interlocked.Increment(ref _throughGateway);
+                        }
+                        await RandomAccess.WriteAsync(file, data, chunk.Offset, token);
+                        // Chunks finish on several threads; the display and the whole-file hash take them one at a time, in order.
+                        lock (gate)
+                        {
+                            progress.Advance(chunk.Size);
+                            parked[chunk.Index] = (buffer, (int)chunk.Size);
+                            handedOver = true;
+                            while (parked.Remove(next, out var ready))
+                            {
+                                whole.AppendData(ready.Buffer, 0, ready.Length);
+                                ArrayPool<byte>.Shared.Return(ready.Buffer);
+                                room.Release();
+                                next++;
+                            }
+                        }
                     }
-                    await RandomAccess.WriteAsync(file, data, chunk.Offset, token);
-                    // Chunks finish on several threads; a display counts on one.
-                    lock (progress) progress.Advance(chunk.Size);
-                }
-                finally
-                {
-                    ArrayPool<byte>.Shared.Return(buffer);
-                }
-            });
+                    finally
+                    {
+                        if (!handedOver)
+                        {
+                            ArrayPool<byte>.Shared.Return(buffer);
+                            room.Release();
+                        }
+                    }
+                });
+        }
+        finally
+        {
+            foreach (var (buffer, _) in parked.Values) ArrayPool<byte>.Shared.Return(buffer);
+        }
+        // Chunk indexes 0..n-1 with none missing, or the file's hash is not the file's.
+        if (next != layout.Chunks.Count)
+            throw new CliException(ExitCodes.Integrity, $"the layout of {layout.Path} lists chunks out of order or with gaps; nothing was saved");
+        return Convert.ToHexStringLower(whole.GetHashAndReset());
     }
 
     private static async Task<bool> TryNodesAsync(ChunkSource chunk, Memory<byte> data, CancellationToken ct)

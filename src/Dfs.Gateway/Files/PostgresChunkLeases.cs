@@ -10,8 +10,16 @@ namespace Dfs.Gateway.Files;
 /// </summary>
 public sealed class PostgresChunkLeases(string connectionString) : IChunkLeases, IAsyncDisposable
 {
+    /// <summary>Connections for leases at most (uploads beyond it wait for one): with the metadata's own pool, within the server's limit.</summary>
+    public const int MaxConnections = 50;
+
     // A pool of its own: uploads hold a connection each for their whole length, and must not starve the metadata's queries.
-    private readonly NpgsqlDataSource leases = NpgsqlDataSource.Create(connectionString);
+    private readonly NpgsqlDataSource leases = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(connectionString)
+    {
+        MaxPoolSize = MaxConnections,
+        // An upload waits for a lease connection as long as it would wait for a node.
+        Timeout = 60,
+    }.ConnectionString);
 
     public IUploadLeases BeginUpload() => new Upload(leases);
 

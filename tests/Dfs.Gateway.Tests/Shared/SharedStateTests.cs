@@ -60,6 +60,25 @@ public sealed class SharedStateTests
     }
 
     [Fact]
+    public async Task A_hundred_uploads_at_once_on_PostgreSQL_all_succeed_each_holding_its_leases()
+    {
+        // Each upload holds a lease connection while the metadata's pool serves the commits: together they must stay within
+        // what the server accepts (the lease pool is capped; the local profile's PostgreSQL takes 500 connections).
+        await using var gateway = await GatewayFactory.CreateAsync(MetadataDatabases.Postgres);
+        gateway.With("Dfs:Cluster:NodeSuspectAfterMs", "600000").With("Dfs:Cluster:NodeDeadAfterMs", "600000")
+            .With("Dfs:Gateway:ReplicationFactor", "1").With("Dfs:Gateway:RateLimit:PermitsPerSecond", "100000").With("Dfs:Gateway:RateLimit:Burst", "100000");
+        await using var node = await Nodes.FakeNode.StartAsync("many-uploads", Nodes.FakeBehaviour.Store, Ct, servesReads: true);
+        gateway.StartServer();
+        await node.RegisterAsync(gateway, 1L << 30, Ct);
+        var api = DfsRefit.Gateway(gateway.CreateClient());
+        var uploads = Enumerable.Range(0, 100).Select(i =>
+            api.PutFileAsync($"/many/{i}.bin", new MemoryStream(Guid.NewGuid().ToByteArray()), ct: Ct));
+        var results = await Task.WhenAll(uploads);
+        Assert.Equal(100, results.Select(r => r.Path).Distinct().Count());
+        Assert.Equal(100, (await api.ListAsync("/many", ct: Ct)).Entries.Count);
+    }
+
+    [Fact]
     public async Task Chunk_leases_in_PostgreSQL_keep_one_gateways_upload_and_anothers_collection_apart()
     {
         var server = await PostgresServer.GetAsync();
