@@ -210,7 +210,9 @@ public sealed class AspireDashboardTests(DashboardExeFixture fixture) : IClassFi
             if (traceId is not null)
             {
                 trace = await SpansAsync(telemetry, "/api/telemetry/traces/" + traceId);
-                if (trace.Count(s => s.Name == "dfs.chunk.read") >= 2 && trace.All(s => s.Parent is null || trace.Any(p => p.SpanId == s.Parent))) break;
+                // The nodes export in their own batches: wait until each attempt's node answer is in too.
+                var read = trace.Where(s => s.Name == "dfs.chunk.read").ToList();
+                if (read.Count >= 2 && read.All(a => NodeAnswered(trace, a)) && trace.All(s => s.Parent is null || trace.Any(p => p.SpanId == s.Parent))) break;
             }
             await Task.Delay(1000, Ct);
         }
@@ -231,10 +233,15 @@ public sealed class AspireDashboardTests(DashboardExeFixture fixture) : IClassFi
         foreach (var attempt in attempts)
         {
             Assert.True(IsBelow(attempt, request, byId));
-            var calls = trace.Where(s => s.Parent == attempt.SpanId && s.Kind == SpanKindClient && s.Scope == "System.Net.Http").Select(s => s.SpanId).ToList();
-            Assert.NotEmpty(calls);
-            Assert.Contains(trace, s => s.Parent is { } p && calls.Contains(p) && s.Service == attempt.Attributes["dfs.node"] && s.Kind == SpanKindServer);
+            Assert.True(NodeAnswered(trace, attempt), $"no answer of {attempt.Attributes["dfs.node"]} below its attempt");
         }
+    }
+
+    /// <summary>Below a read attempt: the gateway's HTTP call, and below it the node's server span.</summary>
+    private static bool NodeAnswered(List<Span> trace, Span attempt)
+    {
+        var calls = trace.Where(s => s.Parent == attempt.SpanId && s.Kind == SpanKindClient && s.Scope == "System.Net.Http").Select(s => s.SpanId).ToList();
+        return trace.Any(s => s.Parent is { } p && calls.Contains(p) && s.Service == attempt.Attributes.GetValueOrDefault("dfs.node") && s.Kind == SpanKindServer);
     }
 
     /// <summary>The dashboard's page of one trace, in Chromium, saved to artifacts/screenshots and docs/images/put-trace.png.</summary>
