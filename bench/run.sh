@@ -4,6 +4,7 @@
 #   bash bench/run.sh            full run (1 GiB files, 4 KiB objects, 100,000 entries, 4 GiB for RSS; 3 runs):
 #                                prints the table, writes artifacts/bench/results.json and refreshes docs/benchmarks.md
 #   bash bench/run.sh --short    a few seconds of measuring (CI): proves the benchmark still works, asserts nothing about speed
+#   bash bench/run.sh --only wrk only the 4 KiB figures measured with wrk, beside nginx (refreshes their docs section)
 #   bash bench/run.sh --help     every option (--runs, --size, --gateway URL, --json, --markdown, …)
 # BENCH_BUILD_REFERENCES=0 builds only the benchmark project (the src projects must already be built in Release).
 set -euo pipefail
@@ -18,6 +19,8 @@ if [ ${#missing[@]} -gt 0 ] && [[ " $* " != *" --gateway "* ]] && [[ " $* " != *
 fi
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] ||
   echo "nginx is not installed: its baselines will be n/a (apt-get install -y nginx)." >&2
+command -v wrk >/dev/null 2>&1 || [ -x /usr/bin/wrk ] ||
+  echo "wrk is not installed: the wrk figures will be skipped (apt-get install -y wrk)." >&2
 
 build_args=(-c Release -nologo -v:q -clp:ErrorsOnly)
 [ "${BENCH_BUILD_REFERENCES:-1}" = 0 ] && build_args+=(-p:BuildProjectReferences=false)

@@ -9,13 +9,15 @@ results="$root/artifacts/test-results"
 mkdir -p "$results"
 
 # What the suite needs from Debian: the servers the local profile runs, the browser the dashboard's and the web
-# console's tests drive, and the nginx the benchmark compares with. Prints the packages still missing.
+# console's tests drive, the nginx the benchmark compares with, and the wrk its 4 KiB figures are measured with too.
+# Prints the packages still missing.
 missing_packages() {
   ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || echo postgresql
   command -v rabbitmq-server >/dev/null 2>&1 || [ -x /usr/sbin/rabbitmq-server ] || echo rabbitmq-server
   [ -x /usr/bin/redis-server ] || echo redis-server
   [ -x /usr/bin/chromium ] || echo chromium
   [ -x /usr/sbin/nginx ] || echo nginx
+  [ -x /usr/bin/wrk ] || echo wrk
 }
 mapfile -t need_packages < <(missing_packages)
 if [ ${#need_packages[@]} -gt 0 ]; then

@@ -2,9 +2,39 @@ using System.CommandLine;
 
 namespace Dfs.Bench;
 
+/// <summary>The workloads of a run; <c>--only</c> picks some.</summary>
+[Flags]
+public enum BenchWorkloads
+{
+    None = 0,
+    /// <summary>1 GiB PUT and GET, the `dfs get`, the node-kill GET and re-replication.</summary>
+    Large = 1,
+    /// <summary>4 KiB PUT and GET with the benchmark's own client.</summary>
+    Small = 2,
+    /// <summary>4 KiB PUT and GET with wrk as the load generator.</summary>
+    Wrk = 4,
+    Listing = 8,
+    Memory = 16,
+    All = Large | Small | Wrk | Listing | Memory,
+}
+
 /// <summary>What to run and how big; the short mode shrinks every size so CI finishes in seconds.</summary>
 public sealed record BenchOptions
 {
+    /// <summary>The names --only takes, each with its workload.</summary>
+    public static readonly IReadOnlyDictionary<string, BenchWorkloads> WorkloadNames = new Dictionary<string, BenchWorkloads>(StringComparer.OrdinalIgnoreCase)
+    {
+        ["large"] = BenchWorkloads.Large,
+        ["small"] = BenchWorkloads.Small,
+        ["wrk"] = BenchWorkloads.Wrk,
+        ["listing"] = BenchWorkloads.Listing,
+        ["memory"] = BenchWorkloads.Memory,
+    };
+
+    public BenchWorkloads Workloads { get; init; } = BenchWorkloads.All;
+
+    public bool Includes(BenchWorkloads workload) => (Workloads & workload) != 0;
+
     public bool Short { get; init; }
     public int Runs { get; init; } = 3;
     public long FileSize { get; init; } = 1L << 30;
@@ -71,6 +101,12 @@ public static class BenchCommandLine
         var json = new Option<string>("--json") { Description = "Where to write every figure as JSON.", DefaultValueFactory = _ => Path.Combine("artifacts", "bench", "results.json") };
         var markdown = new Option<string?>("--markdown") { Description = "Where to write the table (a file with the results markers gets only that section replaced). Full runs default to docs/benchmarks.md.", HelpName = "path" };
         var noNginx = new Option<bool>("--no-nginx") { Description = "Skip the nginx baselines." };
+        var only = new Option<string[]>("--only")
+        {
+            Description = $"Run only these workloads ({string.Join(", ", BenchOptions.WorkloadNames.Keys)}; comma-separated or repeated). " +
+                          "Only a full run, or --only wrk (its own section), refreshes docs/benchmarks.md by default.",
+            HelpName = "workloads",
+        };
         var gatewayScaling = new Option<bool>("--gateway-scaling") { Description = "Only 4 KiB GETs against 1, 2 and 3 gateways sharing Redis, and one gateway without the small-chunk cache (a cluster each)." };
         var listWriters = new Option<int>("--list-writers") { Description = "Concurrent clients creating the listed directory's entries.", DefaultValueFactory = _ => 16 };
         var listBudget = new Option<double>("--list-create-minutes") { Description = "Stop creating entries after this long and list what exists.", DefaultValueFactory = _ => 10 };
@@ -84,7 +120,7 @@ public static class BenchCommandLine
         var root = new RootCommand("Dfs benchmark: each Dfs figure beside its baseline (nginx, a plain fsynced copy) measured in the same run.")
         {
             shortMode, runs, size, memorySize, chunkSize, listEntries, listWriters, listBudget, duration, gateway, token, json, markdown, noNginx, serviceEnv,
-            gatewayScaling,
+            gatewayScaling, only,
         };
         root.SetAction((result, ct) =>
         {
@@ -104,6 +140,12 @@ public static class BenchCommandLine
                 var eq = pair.IndexOf('=');
                 if (eq <= 0) errors.Add($"--service-env: '{pair}' is not KEY=VALUE.");
                 else environment[pair[..eq]] = pair[(eq + 1)..];
+            }
+            var workloads = BenchWorkloads.None;
+            foreach (var name in (result.GetValue(only) ?? []).SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
+            {
+                if (BenchOptions.WorkloadNames.TryGetValue(name, out var w)) workloads |= w;
+                else errors.Add($"--only: '{name}' is not a workload ({string.Join(", ", BenchOptions.WorkloadNames.Keys)}).");
             }
             if (result.GetValue(gateway) is { } text && !Uri.TryCreate(text, UriKind.Absolute, out _)) errors.Add($"--gateway: '{text}' is not a URL.");
             if (errors.Count > 0)
@@ -128,6 +170,7 @@ public static class BenchCommandLine
                 ListWriters = result.GetValue(listWriters),
                 ListCreateBudget = TimeSpan.FromMinutes(result.GetValue(listBudget)),
                 ServiceEnvironment = environment,
+                Workloads = workloads == BenchWorkloads.None ? BenchWorkloads.All : workloads,
             };
             if (result.GetValue(shortMode)) options = BenchOptions.Shortened(options);
             return run(options, ct);

@@ -3,6 +3,7 @@ using Dfs.Bench.Baselines;
 using Dfs.Bench.Cluster;
 using Dfs.Bench.Results;
 using Dfs.Bench.Workloads;
+using Dfs.Bench.Wrk;
 using Spectre.Console;
 
 namespace Dfs.Bench;
@@ -42,7 +43,7 @@ public static class BenchRunner
             : await NginxServer.ProbeAsync(ct);
         if (nginxProblem is not null)
         {
-            report.Note($"nginx baselines n/a: {nginxProblem}");
+            report.RunNote($"nginx baselines n/a: {nginxProblem}");
             BenchContext.Log($"nginx baselines n/a: {nginxProblem}");
         }
 
@@ -58,7 +59,7 @@ public static class BenchRunner
             return 1;
         }
         if (!dfs.ControlsProcesses)
-            report.Note("A running cluster was targeted: the node-kill GET, re-replication and peak RSS figures need process control and were skipped.");
+            report.RunNote("A running cluster was targeted: the node-kill GET, re-replication and peak RSS figures need process control and were skipped.");
 
         NginxServer? nginx = null;
         HttpClient? nginxHttp = null;
@@ -77,36 +78,44 @@ public static class BenchRunner
             BenchContext.Log($"Dfs gateway {dfs.GatewayUrl}; machine: {report.Machine.Describe()}");
             context = new BenchContext(options, report, dfs, nginx, nginxHttp);
 
-            await new LargeFileWorkload(context).WarmUpAsync(ct);
-            await new SmallObjectWorkload(context).WarmUpAsync(ct);
+            var wrk = options.Includes(BenchWorkloads.Wrk) ? await WrkWorkload.CreateAsync(context, ct) : null;
+            report.WrkVersion = wrk?.Version;
+            if (options.Includes(BenchWorkloads.Large)) await new LargeFileWorkload(context).WarmUpAsync(ct);
+            // The wrk figures need the services' JIT warmed on the 4 KiB paths as much as the in-process ones do.
+            if (options.Includes(BenchWorkloads.Small | BenchWorkloads.Wrk)) await new SmallObjectWorkload(context).WarmUpAsync(ct);
             for (var run = 1; run <= options.Runs; run++)
             {
+                if (!options.Includes(BenchWorkloads.Large | BenchWorkloads.Small | BenchWorkloads.Wrk)) break;
                 BenchContext.Log($"== run {run} of {options.Runs}");
-                await new LargeFileWorkload(context).RunAsync(run, ct);
-                await new SmallObjectWorkload(context).RunAsync(run, ct);
+                if (options.Includes(BenchWorkloads.Large)) await new LargeFileWorkload(context).RunAsync(run, ct);
+                if (options.Includes(BenchWorkloads.Small)) await new SmallObjectWorkload(context).RunAsync(run, ct);
+                if (wrk is not null) await wrk.RunAsync(run, ct);
             }
 
-            var listing = new ListingWorkload(context);
-            try
+            if (options.Includes(BenchWorkloads.Listing))
             {
-                await listing.CreateAsync(ct);
-                for (var run = 1; run <= options.Runs; run++) await listing.ListAsync(run, ct);
-            }
-            finally
-            {
-                await listing.CleanUpAsync();
+                var listing = new ListingWorkload(context);
+                try
+                {
+                    await listing.CreateAsync(ct);
+                    for (var run = 1; run <= options.Runs; run++) await listing.ListAsync(run, ct);
+                }
+                finally
+                {
+                    await listing.CleanUpAsync();
+                }
             }
 
-            await new MemoryWorkload(context).RunAsync(ct);
+            if (options.Includes(BenchWorkloads.Memory)) await new MemoryWorkload(context).RunAsync(ct);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
-            report.Note("Interrupted before the end: the figures are partial.");
+            report.RunNote("Interrupted before the end: the figures are partial.");
             exitCode = 130;
         }
         catch (Exception e)
         {
-            report.Note($"The benchmark failed: {e.GetType().Name}: {e.Message}");
+            report.RunNote($"The benchmark failed: {e.GetType().Name}: {e.Message}");
             AnsiConsole.MarkupLine($"[red]The benchmark failed:[/] {Markup.Escape(e.ToString())}");
             exitCode = 1;
         }
@@ -122,7 +131,7 @@ public static class BenchRunner
             var left = await LeftBehindAsync(started);
             if (left.Count > 0)
             {
-                report.Note($"{left.Count} process(es) outlived the benchmark: {string.Join("; ", left)}");
+                report.RunNote($"{left.Count} process(es) outlived the benchmark: {string.Join("; ", left)}");
                 AnsiConsole.MarkupLine($"[red]Processes left behind:[/] {Markup.Escape(string.Join("; ", left))}");
                 exitCode = exitCode == 0 ? 1 : exitCode;
             }
@@ -134,8 +143,10 @@ public static class BenchRunner
         await ReportWriters.WriteJsonAsync(report, options.JsonPath, CancellationToken.None);
         BenchContext.Log($"JSON: {Path.GetFullPath(options.JsonPath)}");
 
-        // A full, successful run refreshes the docs; a short or failed one only when asked to.
-        var markdown = options.MarkdownPath ?? (!options.Short && exitCode == 0 && File.Exists(DocsPath) ? DocsPath : null);
+        // A full, successful run refreshes the docs, and so does one of only the wrk figures (their section alone); a short,
+        // failed or otherwise partial one only when asked to.
+        var refreshesDocs = !options.Short && exitCode == 0 && options.Workloads is BenchWorkloads.All or BenchWorkloads.Wrk;
+        var markdown = options.MarkdownPath ?? (refreshesDocs && File.Exists(DocsPath) ? DocsPath : null);
         if (markdown is not null)
         {
             await ReportWriters.WriteMarkdownAsync(report, markdown, CancellationToken.None);

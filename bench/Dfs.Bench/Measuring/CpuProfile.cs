@@ -53,6 +53,7 @@ public sealed class CpuMeter
         private readonly (double Busy, double Total) _machineBefore;
         private readonly IReadOnlyDictionary<string, double> _countersBefore;
         private readonly long _started = Stopwatch.GetTimestamp();
+        private readonly Dictionary<string, double> _added = new(StringComparer.Ordinal);
         private bool _done;
 
         internal Phase(CpuMeter meter, string name, int run)
@@ -66,6 +67,9 @@ public sealed class CpuMeter
             _countersBefore = meter._counters();
         }
 
+        /// <summary>CPU of a component no process group can see, measured by the caller: a child process that has already ended (wrk).</summary>
+        public void AddCpu(string component, double seconds) => _added[component] = _added.GetValueOrDefault(component) + seconds;
+
         public void Dispose()
         {
             if (_done) return;
@@ -75,6 +79,7 @@ public sealed class CpuMeter
             var after = _meter.Snapshot(_groups);
             var machine = ProcFs.MachineCpu();
             var cpu = after.ToDictionary(a => a.Key, a => Math.Max(0, a.Value - _before.GetValueOrDefault(a.Key)));
+            foreach (var (component, seconds) in _added) cpu[component] = cpu.GetValueOrDefault(component) + seconds;
             var counters = _meter._counters().ToDictionary(c => c.Key, c => c.Value - _countersBefore.GetValueOrDefault(c.Key));
             lock (_meter._phases)
                 _meter._phases.Add(new PhaseCpu(_name, _run, wall, cpu, machine.Busy - _machineBefore.Busy, machine.Total - _machineBefore.Total, counters));

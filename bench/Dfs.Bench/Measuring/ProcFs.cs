@@ -67,6 +67,17 @@ public static class ProcFs
         return total;
     }
 
+    /// <summary>
+    /// CPU seconds of this process's children that have ended and been waited for (cutime + cstime of /proc/self/stat):
+    /// the only way to measure a child that is gone, such as a wrk run.
+    /// </summary>
+    public static double EndedChildrenCpuSeconds()
+    {
+        var stat = File.ReadAllText("/proc/self/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return (long.Parse(fields[13], CultureInfo.InvariantCulture) + long.Parse(fields[14], CultureInfo.InvariantCulture)) / TicksPerSecond;
+    }
+
     /// <summary>Busy and total CPU seconds of the whole machine since boot (all cores), from /proc/stat.</summary>
     public static (double Busy, double Total) MachineCpu()
     {

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Dfs.Bench.Measuring;
+using Dfs.Bench.Wrk;
 using Spectre.Console;
 
 namespace Dfs.Bench.Results;
@@ -12,6 +13,8 @@ public static class ReportWriters
 {
     public const string BeginMarker = "<!-- bench:results:begin -->";
     public const string EndMarker = "<!-- bench:results:end -->";
+    public const string WrkBeginMarker = "<!-- bench:wrk:begin -->";
+    public const string WrkEndMarker = "<!-- bench:wrk:end -->";
 
     private static readonly string[] CpuColumns = ["gateway", "nodes", "replicator", "postgres", "rabbitmq", "redis", "nginx", "bench client"];
 
@@ -37,8 +40,15 @@ public static class ReportWriters
         foreach (var note in AllNotes(report)) AnsiConsole.MarkupLine($"[grey]- {Markup.Escape(note)}[/]");
     }
 
-    public static string Markdown(BenchReport report)
+    /// <summary>The results section: every figure but the wrk ones, which have a section of their own (<see cref="WrkMarkdown"/>).</summary>
+    public static string Markdown(BenchReport report) => Markdown(report, wrk: false);
+
+    /// <summary>The wrk section: the figures measured with wrk as the load generator, with their CPU phases.</summary>
+    public static string WrkMarkdown(BenchReport report) => Markdown(report, wrk: true);
+
+    private static string Markdown(BenchReport report, bool wrk)
     {
+        var figures = report.Figures.Where(f => WrkWorkload.Owns(f) == wrk).ToList();
         var md = new StringBuilder();
         var o = report.Options;
         md.Append(CultureInfo.InvariantCulture, $"Measured {report.StartedAt:yyyy-MM-dd HH:mm} UTC in {report.Duration.TotalMinutes:F1} min, ");
@@ -47,23 +57,29 @@ public static class ReportWriters
         md.AppendLine();
         if (report.Machine is { } m) md.AppendLine(CultureInfo.InvariantCulture, $"- Machine: {m.Describe()}.");
         if (report.ClusterDescription is { } c) md.AppendLine(CultureInfo.InvariantCulture, $"- Cluster: {c}.");
+        if (wrk)
+            md.AppendLine(CultureInfo.InvariantCulture,
+                $"- Load generator: {report.WrkVersion ?? "wrk (not found)"}, a process of its own (one thread per core, its CPU in the \"{WrkWorkload.CpuComponent}\" column), {WrkWorkload.SecondsPerFigure(o)} s per figure, sending the benchmark's bearer token to Dfs; every request must succeed, or the run fails.");
         md.AppendLine();
         md.AppendLine("| Figure | Dfs | Baseline | Dfs vs baseline | Target | Verdict |");
         md.AppendLine("| --- | --- | --- | --- | --- | --- |");
-        foreach (var f in report.Figures)
+        foreach (var f in figures)
         {
             var verdict = f.Target is null ? "" : f.TargetMet == false ? "**missed**" : Format.Verdict(f.TargetMet);
             md.AppendLine(CultureInfo.InvariantCulture,
                 $"| {Cell(f.Title)} | {Cell(f.Skipped is null ? DfsCell(f) : "skipped: " + f.Skipped)} | {Cell(BaselineCell(f))} | {Format.Ratio(f.RatioMedian)} | {Cell(f.Target?.Describe() ?? "")} | {verdict} |");
         }
-        var notes = AllNotes(report).ToList();
+        // The workloads' own notes belong to the results section; notes about the whole run go into both.
+        var notes = (wrk ? report.RunNotes : report.Notes).Concat(figures.SelectMany(f => f.Notes.Select(n => $"{f.Title}: {n}"))).ToList();
         if (notes.Count > 0)
         {
             md.AppendLine();
             foreach (var note in notes) md.AppendLine(CultureInfo.InvariantCulture, $"- {note}");
         }
 
-        var phases = report.CpuPhases.GroupBy(p => p.Phase).ToList();
+        var phases = report.CpuPhases.Where(p => WrkWorkload.Owns(p) == wrk).GroupBy(p => p.Phase).ToList();
+        // Components only some phases have (wrk) get a column after the usual ones.
+        var columns = CpuColumns.Concat(phases.SelectMany(g => g).SelectMany(p => p.CpuSeconds.Keys).Distinct().Except(CpuColumns).Order(StringComparer.Ordinal)).ToArray();
         if (phases.Count > 0)
         {
             md.AppendLine();
@@ -71,11 +87,11 @@ public static class ReportWriters
                           $"{report.Machine?.Cores ?? Environment.ProcessorCount} cores, so a phase can use at most cores × wall seconds; " +
                           "\"other\" is busy CPU outside our processes: the other builds and tests sharing the machine):");
             md.AppendLine();
-            md.AppendLine("| Phase | Wall s | " + string.Join(" | ", CpuColumns) + " | other | PostgreSQL commits | rollbacks |");
-            md.AppendLine("| --- | ---: | " + string.Join(" | ", CpuColumns.Select(_ => "---:")) + " | ---: | ---: | ---: |");
+            md.AppendLine("| Phase | Wall s | " + string.Join(" | ", columns) + " | other | PostgreSQL commits | rollbacks |");
+            md.AppendLine("| --- | ---: | " + string.Join(" | ", columns.Select(_ => "---:")) + " | ---: | ---: | ---: |");
             foreach (var phase in phases)
             {
-                var cells = CpuColumns.Select(col => Medians.Of(phase.Select(p => p.CpuSeconds.TryGetValue(col, out var v) ? v : double.NaN)))
+                var cells = columns.Select(col => Medians.Of(phase.Select(p => p.CpuSeconds.TryGetValue(col, out var v) ? v : double.NaN)))
                     .Select(v => double.IsNaN(v) ? "" : v.ToString("F1", CultureInfo.InvariantCulture));
                 var commits = Medians.Of(phase.Select(p => p.Counters.TryGetValue("pg.commits", out var v) ? v : double.NaN));
                 var rollbacks = Medians.Of(phase.Select(p => p.Counters.TryGetValue("pg.rollbacks", out var v) ? v : double.NaN));
@@ -86,25 +102,29 @@ public static class ReportWriters
         return md.ToString();
     }
 
-    /// <summary>Writes the markdown: only between the markers when the file has them, else the whole file.</summary>
+    /// <summary>
+    /// Writes the markdown sections this run measured (the results; the wrk figures): each only between its markers when
+    /// the file has them, a missing one appended; a file with none of the markers is replaced.
+    /// </summary>
     public static async Task WriteMarkdownAsync(BenchReport report, string path, CancellationToken ct)
     {
-        var section = Markdown(report);
+        var sections = new List<(string Begin, string End, string Text)>();
+        if (report.Figures.Any(f => !WrkWorkload.Owns(f)) || !report.Figures.Any(WrkWorkload.Owns)) sections.Add((BeginMarker, EndMarker, Markdown(report)));
+        if (report.Figures.Any(WrkWorkload.Owns)) sections.Add((WrkBeginMarker, WrkEndMarker, WrkMarkdown(report)));
         var full = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        if (File.Exists(full))
+        var text = File.Exists(full) ? await File.ReadAllTextAsync(full, ct) : "";
+        if (!text.Contains(BeginMarker, StringComparison.Ordinal) && !text.Contains(WrkBeginMarker, StringComparison.Ordinal))
+            text = "# Dfs benchmark results\n";
+        foreach (var (begin, end, section) in sections)
         {
-            var existing = await File.ReadAllTextAsync(full, ct);
-            var begin = existing.IndexOf(BeginMarker, StringComparison.Ordinal);
-            var end = existing.IndexOf(EndMarker, StringComparison.Ordinal);
-            if (begin >= 0 && end > begin)
-            {
-                var updated = existing[..(begin + BeginMarker.Length)] + "\n" + section + existing[end..];
-                await File.WriteAllTextAsync(full, updated, ct);
-                return;
-            }
+            var at = text.IndexOf(begin, StringComparison.Ordinal);
+            var to = text.IndexOf(end, StringComparison.Ordinal);
+            text = at >= 0 && to > at
+                ? text[..(at + begin.Length)] + "\n" + section + text[to..]
+                : text.TrimEnd('\n') + "\n\n" + begin + "\n" + section + end + "\n";
         }
-        await File.WriteAllTextAsync(full, "# Dfs benchmark results\n\n" + BeginMarker + "\n" + section + EndMarker + "\n", ct);
+        await File.WriteAllTextAsync(full, text, ct);
     }
 
     public static async Task WriteJsonAsync(BenchReport report, string path, CancellationToken ct)
@@ -125,6 +145,8 @@ public static class ReportWriters
                 report.Options.ListEntries,
                 SmallObjectSeconds = report.Options.SmallObjectDuration.TotalSeconds,
                 report.Options.Concurrencies,
+                Workloads = report.Options.Workloads.ToString(),
+                report.WrkVersion,
                 Gateway = report.Options.Gateway?.ToString(),
             },
             report.Machine,

@@ -13,6 +13,8 @@ internal static class ProcessTable
     public const int SigInt = 2;
     public const int SigKill = 9;
     public const int SigTerm = 15;
+    public const int SigCont = 18;
+    public const int SigStop = 19;
 
     /// <summary>True when the process exists and is not a zombie.</summary>
     public static bool IsAlive(int pid)

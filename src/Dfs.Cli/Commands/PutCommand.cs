@@ -28,9 +28,16 @@ internal static class PutCommand
             if (result.Tokens is [{ Value: var text }] && int.TryParse(text, out var factor) && factor < 1)
                 result.AddError("--replication must be at least 1.");
         });
+        var durability = new Option<string>("--durability")
+        {
+            Description = "one: done once each chunk has one fsynced copy (the Replicator makes the rest); all: done only once each chunk has " +
+                          "as many fsynced copies as the replication factor (pipeline replication).",
+            DefaultValueFactory = _ => "one",
+        };
+        durability.AcceptOnlyFromAmong("one", "all");
         var json = new Option<bool>("--json") { Description = "Print the gateway's answer (PutFileResult) as JSON." };
 
-        var command = new Command("put", "Upload a local file.") { local, remote, conflict, replication, json };
+        var command = new Command("put", "Upload a local file.") { local, remote, conflict, replication, durability, json };
         command.SetAction(async (ParseResult parse, CancellationToken ct) =>
         {
             var localPath = session.ResolveLocal(parse.GetValue(local)!);
@@ -39,7 +46,8 @@ internal static class PutCommand
 
             var client = session.GetClient(parse);
             var target = await session.ResolveTargetAsync(client, parse.GetValue(remote), Path.GetFileName(localPath), ct);
-            var request = new UploadRequest(localPath, target, Enum.Parse<ConflictPolicy>(parse.GetValue(conflict)!, ignoreCase: true), parse.GetValue(replication));
+            var request = new UploadRequest(localPath, target, Enum.Parse<ConflictPolicy>(parse.GetValue(conflict)!, ignoreCase: true), parse.GetValue(replication),
+                Enum.Parse<Durability>(parse.GetValue(durability)!, ignoreCase: true));
             var asJson = parse.GetValue(json);
 
             var uploader = new Uploader(client, session.Env.Retry, session.Output.RetryNotice);

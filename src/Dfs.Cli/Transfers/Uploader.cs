@@ -5,7 +5,8 @@ using Dfs.Contracts.Clients;
 
 namespace Dfs.Cli.Transfers;
 
-internal sealed record UploadRequest(string LocalPath, string RemotePath, ConflictPolicy Conflict, int? ReplicationFactor);
+internal sealed record UploadRequest(string LocalPath, string RemotePath, ConflictPolicy Conflict, int? ReplicationFactor,
+    Durability Durability = Durability.One);
 
 /// <summary>
 /// Uploads one local file: a first streaming pass computes MD5 and SHA-256, then the file is streamed to the
@@ -18,7 +19,7 @@ internal sealed class Uploader(IGatewayApi client, RetryPolicy retry, Action<Exc
         var name = Path.GetFileName(request.LocalPath);
         var size = new FileInfo(request.LocalPath).Length;
         var digests = await FileDigests.ComputeAsync(request.LocalPath, display.Begin($"hash {name}", size), ct);
-        var options = new PutFileOptions(request.Conflict, digests.Md5Hex, digests.Sha256Hex, request.ReplicationFactor);
+        var options = new PutFileOptions(request.Conflict, digests.Md5Hex, digests.Sha256Hex, request.ReplicationFactor, request.Durability);
         var progress = display.Begin($"put  {name}", digests.Length);
 
         // A local file can be reopened, so the whole upload is retried. If an earlier attempt broke after the gateway

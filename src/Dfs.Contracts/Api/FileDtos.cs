@@ -8,6 +8,14 @@ public enum EntryKind { File, Directory }
 [JsonConverter(typeof(JsonStringEnumConverter<ConflictPolicy>))]
 public enum ConflictPolicy { Fail, Overwrite, Rename }
 
+/// <summary>
+/// When a PUT answers: <see cref="One"/> (the default) once each chunk has one fsynced copy, the Replicator making the
+/// rest; <see cref="All"/> once each chunk has as many fsynced copies as the replication factor asks, made by pipeline
+/// replication while the bytes arrive.
+/// </summary>
+[JsonConverter(typeof(JsonStringEnumConverter<Durability>))]
+public enum Durability { One, All }
+
 /// <summary>Answer to PUT /api/files/{path} (201).</summary>
 public sealed record PutFileResult(
     string Path,

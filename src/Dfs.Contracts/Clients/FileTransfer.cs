@@ -7,7 +7,8 @@ public sealed record PutFileOptions(
     ConflictPolicy Conflict = ConflictPolicy.Fail,
     string? Md5Hex = null,
     string? Sha256Hex = null,
-    int? ReplicationFactor = null);
+    int? ReplicationFactor = null,
+    Durability Durability = Durability.One);
 
 /// <summary>An inclusive byte range; To null means to the end.</summary>
 public readonly record struct ByteRange(long From, long? To)

@@ -24,7 +24,8 @@ public static class GatewayApiExtensions
         if (content.CanSeek) body.Headers.ContentLength = content.Length - content.Position;
         if (options.Md5Hex is { } md5) body.Headers.ContentMD5 = Convert.FromHexString(md5);
         var digest = options.Sha256Hex is { } sha ? Digests.ReprDigest(sha) : null;
-        return api.PutFileAsync(path, body, options.Conflict.ToString().ToLowerInvariant(), options.ReplicationFactor, digest, ct);
+        var durability = options.Durability == Durability.One ? null : options.Durability.ToString().ToLowerInvariant();
+        return api.PutFileAsync(path, body, options.Conflict.ToString().ToLowerInvariant(), options.ReplicationFactor, digest, durability, ct);
     }
 
     /// <summary>The file (or <paramref name="range"/> of it) as a stream read as it arrives; dispose the download.</summary>

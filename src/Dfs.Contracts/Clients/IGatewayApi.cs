@@ -13,7 +13,7 @@ public interface IGatewayApi
 {
     [Put("/api/files{**path}")]
     Task<PutFileResult> PutFileAsync(string path, [Body] HttpContent content, [Query] string conflict, [Query] int? replication,
-        [Header("Repr-Digest")] string? reprDigest, CancellationToken ct = default);
+        [Header("Repr-Digest")] string? reprDigest, [Query] string? durability = null, CancellationToken ct = default);
 
     [Get("/api/files{**path}")]
     Task<HttpResponseMessage> GetFileResponseAsync(string path, [Header("Range")] string? range, CancellationToken ct = default);

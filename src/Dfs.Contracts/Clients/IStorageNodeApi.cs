@@ -10,8 +10,11 @@ namespace Dfs.Contracts.Clients;
 /// </summary>
 public interface IStorageNodeApi
 {
+    /// <summary>With <paramref name="downstream"/> (<see cref="ChunkPipelineHeaders"/>), the node forwards the bytes down that chain as it stores them.</summary>
     [Put("/chunks/{chunkId}")]
-    Task<HttpResponseMessage> PutChunkAsync(string chunkId, [Body] HttpContent content, CancellationToken ct = default);
+    Task<HttpResponseMessage> PutChunkAsync(string chunkId, [Body] HttpContent content,
+        [Header(ChunkPipelineHeaders.Downstream)] string? downstream = null, [Header(ChunkPipelineHeaders.HopTimeout)] string? hopTimeoutSeconds = null,
+        CancellationToken ct = default);
 
     [Get("/chunks/{chunkId}")]
     Task<HttpResponseMessage> GetChunkAsync(string chunkId, [Header("Range")] string? range = null, CancellationToken ct = default);

@@ -11,6 +11,14 @@ public interface IStorageNodeClient
     /// <summary>Stores a chunk from a stream of known length (node-to-node copies).</summary>
     Task<bool> PutChunkAsync(Uri node, string chunkId, Stream data, long length, CancellationToken ct = default);
 
+    /// <summary>
+    /// Stores a chunk on <paramref name="node"/> and, through it, on each of <paramref name="downstream"/> in turn (synchronous
+    /// pipeline replication): answers once every copy it reports is fsynced. Throws <see cref="StorageNodeException"/> when
+    /// <paramref name="node"/> itself kept no copy.
+    /// </summary>
+    Task<ChunkPipelineResult> PutChunkPipelineAsync(Uri node, string chunkId, HttpContent content, IReadOnlyList<Uri> downstream, TimeSpan hopTimeout,
+        CancellationToken ct = default);
+
     /// <summary>Reads a whole chunk into <paramref name="buffer"/>; returns its length. Throws <see cref="StorageNodeException"/>.</summary>
     Task<int> ReadChunkAsync(Uri node, string chunkId, Memory<byte> buffer, CancellationToken ct = default);
 
@@ -49,3 +57,9 @@ public sealed class StorageNodeException(Uri node, StorageFailureKind kind, stri
     /// <summary>Another node (or a later try) may succeed.</summary>
     public bool IsRetryableElsewhere => Kind is not StorageFailureKind.BadRequest;
 }
+
+/// <summary>
+/// What a pipelined chunk store made: <paramref name="Copies"/> durable copies on the first nodes of the chain and, when
+/// that is fewer than the chain's length, what the first node without a copy failed with.
+/// </summary>
+public sealed record ChunkPipelineResult(int Copies, StorageFailureKind? FailureKind = null, string? Failure = null);

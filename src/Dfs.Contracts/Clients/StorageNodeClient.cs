@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Collections.Concurrent;
@@ -36,9 +37,33 @@ public sealed class StorageNodeClient(Func<HttpClient> createHttpClient) : IStor
     private async Task<bool> PutAsync(Uri node, string chunkId, HttpContent content, CancellationToken ct)
     {
         content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-        using var response = await CallAsync(node, () => Node(node).PutChunkAsync(chunkId, content, ct), ct);
+        using var response = await CallAsync(node, () => Node(node).PutChunkAsync(chunkId, content, ct: ct), ct);
         await ThrowIfFailedAsync(node, response, ct);
         return response.StatusCode == HttpStatusCode.Created;
+    }
+
+    public async Task<ChunkPipelineResult> PutChunkPipelineAsync(Uri node, string chunkId, HttpContent content, IReadOnlyList<Uri> downstream,
+        TimeSpan hopTimeout, CancellationToken ct = default)
+    {
+        if (downstream.Count == 0)
+        {
+            await PutAsync(node, chunkId, content, ct);
+            return new ChunkPipelineResult(1);
+        }
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        var chain = ChunkPipelineHeaders.FormatDownstream(downstream);
+        var hop = ((int)Math.Ceiling(hopTimeout.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        using var response = await CallAsync(node, () => Node(node).PutChunkAsync(chunkId, content, chain, hop, ct), ct);
+        await ThrowIfFailedAsync(node, response, ct);
+        // A node that does not know pipelines answers without the header: only its own copy is certain.
+        var copies = response.Headers.TryGetValues(ChunkPipelineHeaders.Copies, out var values)
+                     && int.TryParse(values.FirstOrDefault(), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= 1
+            ? Math.Min(n, downstream.Count + 1)
+            : 1;
+        if (copies > downstream.Count) return new ChunkPipelineResult(copies);
+        var (kind, reason) = ChunkPipelineHeaders.ParseFailure(
+            response.Headers.TryGetValues(ChunkPipelineHeaders.Failure, out var failure) ? failure.FirstOrDefault() : null);
+        return new ChunkPipelineResult(copies, kind, reason);
     }
 
     public async Task<int> ReadChunkAsync(Uri node, string chunkId, Memory<byte> buffer, CancellationToken ct = default)

@@ -19,18 +19,24 @@ public sealed class ChunkStorer
 {
     private static readonly ResiliencePropertyKey<Attempts> AttemptsKey = new("dfs.store-attempts");
     private readonly Placement _placement;
+    private readonly ILogger<ChunkStorer> _logger;
     private readonly NodeRegistry _registry;
     private readonly IStorageNodeClient _nodes;
     private readonly GatewayMetrics _metrics;
     private readonly ResiliencePipeline<Guid> _pipeline;
+    private readonly TimeSpan _hop;
+    private readonly int _maxAttempts;
 
     public ChunkStorer(Placement placement, NodeRegistry registry, IStorageNodeClient nodes, IOptions<GatewayOptions> options, GatewayMetrics metrics,
         ILogger<ChunkStorer> logger)
     {
         _placement = placement;
         _registry = registry;
+        _logger = logger;
         _nodes = nodes;
         _metrics = metrics;
+        _hop = TimeSpan.FromSeconds(options.Value.NodeRequestTimeoutSeconds);
+        _maxAttempts = options.Value.MaxStoreAttempts;
         _pipeline = new ResiliencePipelineBuilder<Guid>()
             .AddRetry(new RetryStrategyOptions<Guid>
             {
@@ -77,6 +83,76 @@ public sealed class ChunkStorer
         {
             ResilienceContextPool.Shared.Return(context);
         }
+    }
+
+    /// <summary>
+    /// Synchronous pipeline replication: <paramref name="copies"/> fsynced copies on distinct nodes before this returns,
+    /// or a 503/507 problem and no claim of any. Each round sends the chunk down a chain of nodes that each store it while
+    /// forwarding it; the chain answers how far it got, and the next round chains new nodes for the copies still missing,
+    /// leaving out the node that broke the chain (a replacement takes its place). Fewer durable copies than asked are never
+    /// reported as stored: the copies that were made stay unreferenced and garbage collection takes them.
+    /// </summary>
+    public async Task<IReadOnlyList<Guid>> StoreCopiesAsync(string chunkId, ReadOnlyMemory<byte> data, int copies, CancellationToken ct)
+    {
+        if (copies == 1) return [await StoreAsync(chunkId, data, ct)];
+        var holders = new List<NodeView>(copies);
+        var failed = new List<Guid>();
+        var failures = new List<string>();
+        var allFull = true;
+        // Each round either adds a copy or leaves out a node, so it ends; the cap bounds a cluster of flaky nodes.
+        for (var round = 0; holders.Count < copies && round < _maxAttempts + copies; round++)
+        {
+            var chain = ChooseChain(data.Length, copies - holders.Count, [.. holders.Select(h => h.Id), .. failed]);
+            if (chain.Count == 0) break;
+            var started = Stopwatch.GetTimestamp();
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            // A node waits hop × (nodes after it) for its downstream; the gateway waits one hop more than the head does.
+            timeout.CancelAfter(_hop * chain.Count);
+            try
+            {
+                var result = await _nodes.PutChunkPipelineAsync(chain[0].Url, chunkId, new ReadOnlyMemoryContent(data), [.. chain.Skip(1).Select(n => n.Url)],
+                    _hop, timeout.Token);
+                var made = Math.Clamp(result.Copies, 1, chain.Count);
+                foreach (var node in chain.Take(made))
+                {
+                    holders.Add(node);
+                    _registry.NoteStored(node.Id, data.Length);
+                    _metrics.ChunkStored(node.Name, Stopwatch.GetElapsedTime(started));
+                }
+                if (made == chain.Count) continue;
+                var broken = chain[made];
+                failed.Add(broken.Id);
+                allFull &= result.FailureKind == StorageFailureKind.Full;
+                failures.Add($"{broken.Name}: {result.FailureKind}: {result.Failure}");
+                _metrics.StoreRetried((result.FailureKind ?? StorageFailureKind.ServerError).ToString());
+            }
+            catch (Exception e) when (!ct.IsCancellationRequested && e is StorageNodeException { IsRetryableElsewhere: true } or OperationCanceledException)
+            {
+                // The head kept no copy (or the whole chain outlived its time): leave the head out and chain again.
+                failed.Add(chain[0].Id);
+                allFull &= e is StorageNodeException { Kind: StorageFailureKind.Full };
+                failures.Add($"{chain[0].Name}: {(e is StorageNodeException f ? $"{f.Kind}: {f.Message}" : "timed out")}");
+                _metrics.StoreRetried(e is StorageNodeException s ? s.Kind.ToString() : nameof(StorageFailureKind.Timeout));
+            }
+            _logger.LogWarning("Pipeline store of chunk {Chunk} has {Copies} of {Wanted} copies ({Reason}); chaining other nodes",
+                chunkId, holders.Count, copies, failures[^1]);
+        }
+        if (holders.Count == copies) return [.. holders.Select(h => h.Id)];
+        var detail = $"Only {holders.Count} of {copies} durable copies of a chunk could be made: " +
+                     (failures.Count == 0 ? "no other live storage node has room for one." : $"{string.Join("; ", failures)}.");
+        throw new DfsProblemException(allFull && failures.Count > 0 ? StatusCodes.Status507InsufficientStorage : StatusCodes.Status503ServiceUnavailable,
+            "Storage unavailable", detail + " Nothing was committed.");
+    }
+
+    private List<NodeView> ChooseChain(long size, int length, List<Guid> exclude)
+    {
+        var chain = new List<NodeView>(length);
+        while (chain.Count < length && _placement.Choose(size, exclude) is { } node)
+        {
+            chain.Add(node);
+            exclude.Add(node.Id);
+        }
+        return chain;
     }
 
     private async ValueTask<Guid> AttemptAsync(Attempts attempts, ReadOnlyMemory<byte> data, CancellationToken ct)

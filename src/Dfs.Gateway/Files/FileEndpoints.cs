@@ -21,7 +21,7 @@ public static class FileEndpoints
 
         files.MapPut("/{**path}", PutAsync)
             .WithName("PutFile")
-            .WithSummary("Stores a file: the body is the bytes. Optional Content-MD5 / Repr-Digest are verified.")
+            .WithSummary("Stores a file: the body is the bytes. Optional Content-MD5 / Repr-Digest are verified. durability=all answers only when every chunk has replication fsynced copies (pipeline replication).")
             .Produces<PutFileResult>(StatusCodes.Status201Created)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status409Conflict)
@@ -52,14 +52,14 @@ public static class FileEndpoints
     }
 
     private static async Task<IResult> PutAsync(
-        string? path, string? conflict, string? replication, HttpContext context,
+        string? path, string? conflict, string? replication, string? durability, HttpContext context,
         UploadService uploads, NamespaceService names, AccessControl access, IOptions<GatewayOptions> options, CancellationToken ct)
     {
         var target = PathBinding.FromRequest(context, ApiRoutes.Files, path);
         var policy = ParseConflict(conflict);
         var factor = ParseReplication(replication, options.Value.ReplicationFactor);
         var (md5, sha) = ReadClientDigests(context.Request);
-        var result = (await StoreBodyAsync(context, new UploadRequest(target, policy, factor, md5, sha, context.Request.ContentLength),
+        var result = (await StoreBodyAsync(context, new UploadRequest(target, policy, factor, md5, sha, context.Request.ContentLength, ParseDurability(durability)),
             uploads, names, access, ct)).Result;
         context.Response.Headers.ETag = Digests.ETag(result.Md5);
         context.Response.Headers[Digests.ReprDigestHeader] = Digests.ReprDigest(result.Sha256);
@@ -278,6 +278,14 @@ public static class FileEndpoints
         "overwrite" => ConflictPolicy.Overwrite,
         "rename" => ConflictPolicy.Rename,
         _ => throw DfsProblemException.BadRequest("Invalid conflict policy", $"conflict must be fail, overwrite or rename, not '{value}'."),
+    };
+
+    private static Durability ParseDurability(string? value) => value?.ToLowerInvariant() switch
+    {
+        null or "" or "one" => Durability.One,
+        "all" => Durability.All,
+        _ => throw DfsProblemException.BadRequest("Invalid durability",
+            $"durability must be one (answer once each chunk has one fsynced copy) or all (once it has as many as replication asks), not '{value}'."),
     };
 
     private static int ParseReplication(string? value, int fallback)

@@ -13,7 +13,7 @@ namespace Dfs.Gateway.Files;
 
 /// <summary>What the client asked for and promised about the body (its length when it declared one).</summary>
 public sealed record UploadRequest(string Path, ConflictPolicy Conflict, int ReplicationFactor, string? ExpectedMd5, string? ExpectedSha256,
-    long? DeclaredLength = null);
+    long? DeclaredLength = null, Durability Durability = Durability.One);
 
 /// <summary>
 /// PUT: streams the body, cuts it into chunks, stores each on a node (<see cref="ChunkStorer"/>: elsewhere on failure), hashes
@@ -43,6 +43,8 @@ public sealed class UploadService(
         using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var chunks = new List<StoredChunk>();
+        // durability=all: every copy is made (and fsynced) before the PUT answers; otherwise one, and the Replicator the rest.
+        var copies = request.Durability == Durability.All ? request.ReplicationFactor : 1;
         var inFlight = new Queue<Task<StoredChunk>>();
         // Another gateway may have drained or added a node since this one last looked: place on what is true now.
         await registry.EnsureCurrentAsync(ct);
@@ -84,7 +86,7 @@ public sealed class UploadService(
                     buffers.Return(buffer);
                     throw;
                 }
-                inFlight.Enqueue(StoreOwnedAsync(index, id, offset, buffer, filled, storing.Token));
+                inFlight.Enqueue(StoreOwnedAsync(index, id, offset, buffer, filled, copies, storing.Token));
                 offset += filled;
                 if (inFlight.Count >= options.Value.ParallelChunkStores) chunks.Add(await inFlight.Dequeue());
                 if (filled < chunkSize) break;
@@ -105,12 +107,12 @@ public sealed class UploadService(
     }
 
     /// <summary>Stores a chunk whose buffer it owns and returns to the pool when done.</summary>
-    private async Task<StoredChunk> StoreOwnedAsync(int index, string id, long offset, byte[] buffer, int length, CancellationToken ct)
+    private async Task<StoredChunk> StoreOwnedAsync(int index, string id, long offset, byte[] buffer, int length, int copies, CancellationToken ct)
     {
         try
         {
-            var holder = await storer.StoreAsync(id, buffer.AsMemory(0, length), ct);
-            return new StoredChunk(index, id, offset, length, [holder]);
+            var holders = await storer.StoreCopiesAsync(id, buffer.AsMemory(0, length), copies, ct);
+            return new StoredChunk(index, id, offset, length, holders);
         }
         finally
         {

@@ -1,5 +1,7 @@
 using System.Globalization;
+using Dfs.Contracts.Clients;
 using Dfs.Contracts.Integrity;
+using Dfs.Contracts.Internal;
 using Dfs.StorageNode.Diagnostics;
 using Dfs.StorageNode.Hosting;
 using Microsoft.AspNetCore.Http.Features;
@@ -26,9 +28,23 @@ public static class ChunkEndpoints
     }
 
     private static async Task<IResult> PutChunk(
-        string id, HttpContext context, ChunkStore store, IOptions<StorageNodeOptions> options, ILogger<ChunkStore> logger)
+        string id, HttpContext context, ChunkStore store, ChunkPipeline pipeline, IOptions<StorageNodeOptions> options, ILogger<ChunkStore> logger)
     {
         if (!ChunkIds.IsValid(id)) return BadId(id);
+        IReadOnlyList<Uri>? downstream = null;
+        var hop = TimeSpan.Zero;
+        if (context.Request.Headers.TryGetValue(ChunkPipelineHeaders.Downstream, out var chain))
+        {
+            downstream = ChunkPipelineHeaders.ParseDownstream(chain.ToString());
+            if (downstream is null)
+                return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Bad pipeline",
+                    detail: $"{ChunkPipelineHeaders.Downstream} must list 1 to {ChunkPipelineHeaders.MaxNodes - 1} absolute http(s) node URLs separated by spaces.");
+            if (!int.TryParse(context.Request.Headers[ChunkPipelineHeaders.HopTimeout], NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)
+                || seconds is < 1 or > 3600)
+                return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Bad pipeline",
+                    detail: $"{ChunkPipelineHeaders.HopTimeout} must be a whole number of seconds from 1 to 3600.");
+            hop = TimeSpan.FromSeconds(seconds);
+        }
 
         using var activity = StorageNodeTelemetry.ActivitySource.StartActivity("chunk put");
         activity?.SetTag("dfs.chunk.id", id);
@@ -41,9 +57,13 @@ public static class ChunkEndpoints
             limit.MaxRequestBodySize = null;
 
         PutChunkOutcome outcome;
+        ChunkPipelineResult? below = null;
         try
         {
-            outcome = await store.PutAsync(id, context.Request.Body, context.Request.ContentLength, context.RequestAborted);
+            if (downstream is null)
+                outcome = await store.PutAsync(id, context.Request.Body, context.Request.ContentLength, context.RequestAborted);
+            else
+                (outcome, below) = await pipeline.PutAsync(id, context.Request.Body, context.Request.ContentLength, downstream, hop, context.RequestAborted);
         }
         catch (ChunkBodyReadException e) when (e.InnerException is BadHttpRequestException bad)
         {
@@ -57,6 +77,14 @@ public static class ChunkEndpoints
         }
 
         activity?.SetTag("dfs.chunk.outcome", outcome.ToString());
+        if (below is not null && outcome is (PutChunkOutcome.Created or PutChunkOutcome.AlreadyExists))
+        {
+            // This copy is durable; the ones below it count only as far as the chain got without a gap.
+            context.Response.Headers[ChunkPipelineHeaders.Copies] = (1 + below.Copies).ToString(CultureInfo.InvariantCulture);
+            if (below.FailureKind is { } kind)
+                context.Response.Headers[ChunkPipelineHeaders.Failure] = ChunkPipelineHeaders.FormatFailure(kind, below.Failure ?? "");
+            activity?.SetTag("dfs.pipeline.copies", 1 + below.Copies);
+        }
         return outcome switch
         {
             PutChunkOutcome.Created => TypedResults.Created($"/chunks/{id}"),

@@ -1,3 +1,4 @@
+using Dfs.Contracts.Clients;
 using Dfs.StorageNode.Chunks;
 using Dfs.StorageNode.Diagnostics;
 using Dfs.StorageNode.Registration;
@@ -8,6 +9,8 @@ namespace Dfs.StorageNode.Hosting;
 
 public static class StorageNodeHostingExtensions
 {
+    private const string PipelineHttpClient = "pipeline";
+
     public static WebApplicationBuilder AddStorageNode(this WebApplicationBuilder builder)
     {
         // Nodes hold everyone's chunks: reachable only by the cluster (signed requests), on loopback unless told otherwise.
@@ -25,6 +28,12 @@ public static class StorageNodeHostingExtensions
         builder.Services.AddSingleton<StorageNodeMetrics>();
         builder.Services.AddSingleton<UsageTracker>();
         builder.Services.AddSingleton<ChunkStore>();
+        builder.Services.AddSingleton<ChunkPipeline>();
+        // Pipeline replication forwards chunks to the next node: no resilience handler (a retry would resend a spent
+        // body) and no client-wide timeout (each forward has its own, from the chain's hop time).
+        builder.Services.AddHttpClient(PipelineHttpClient, c => c.Timeout = Timeout.InfiniteTimeSpan);
+        builder.Services.AddSingleton<IStorageNodeClient>(sp =>
+            new StorageNodeClient(() => sp.GetRequiredService<IHttpClientFactory>().CreateClient(PipelineHttpClient)));
         // Registered before the registration service: hosted services start in order, so the folder is ready first.
         builder.Services.AddHostedService<StorageStartup>();
         builder.AddGatewayRegistration();
