@@ -34,6 +34,18 @@ public sealed class GatewayOptions
     [Range(10, 24 * 3600)]
     public int DirectReadSeconds { get; set; } = 300;
 
+    /// <summary>
+    /// A file of at most this many bytes is kept in the metadata store with its version instead of on the nodes: one
+    /// transaction (one WAL flush) makes it durable, no node round trip, no chunk file, no fsync per file. Its safety is then
+    /// the database's (its WAL and its own replicas), not the replication factor's; 0 (the default) keeps every file on the
+    /// nodes. Smaller than the chunk size in effect; durability=all uploads always go to the nodes.
+    /// </summary>
+    [Range(0, MaxInlineBytes)]
+    public int InlineMaxBytes { get; set; }
+
+    /// <summary>Beyond this a row would outweigh what it saves (the bytes go through the database on every read).</summary>
+    public const int MaxInlineBytes = 256 * 1024;
+
     [Range(1, 10_000)]
     public int MaxListPageSize { get; set; } = 1000;
 

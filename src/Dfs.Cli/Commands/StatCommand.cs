@@ -50,8 +50,8 @@ internal static class StatCommand
                     .AddColumn("nodes");
                 foreach (var chunk in details.Chunks.OrderBy(c => c.Index))
                 {
-                    var nodes = chunk.Replicas.Count == 0
-                        ? new Markup("[red]no replica[/]")
+                    var nodes = chunk.Inline ? new Markup("[blue]inline[/] (kept in the metadata store)")
+                        : chunk.Replicas.Count == 0 ? new Markup("[red]no replica[/]")
                         : new Markup(string.Join(", ", chunk.Replicas.Select(r =>
                             r.NodeState == NodeStates.Live ? Markup.Escape(r.NodeName) : $"[{StateColor(r.NodeState)}]{Markup.Escape(r.NodeName)} ({Markup.Escape(r.NodeState)})[/]")));
                     table.AddRow(new Text(chunk.Index.ToString()), new Text(Formatting.ShortId(chunk.Id)), new Text(Formatting.Size(chunk.Size)), nodes);

@@ -105,6 +105,16 @@ internal sealed class DirectChunkReader(IGatewayApi gateway)
 
     private static async Task<bool> TryNodesAsync(ChunkSource chunk, Memory<byte> data, CancellationToken ct)
     {
+        // A small file's bytes came with the layout; they are checked like any node's.
+        if (chunk.Data is { } inline)
+        {
+            if (inline.Length == data.Length && ChunkIds.Matches(inline, chunk.Id))
+            {
+                inline.CopyTo(data);
+                return true;
+            }
+            return false;
+        }
         foreach (var url in chunk.Urls)
         {
             try

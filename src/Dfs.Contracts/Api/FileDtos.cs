@@ -56,7 +56,8 @@ public sealed record EntryDetails(
     long? ChunkSize,
     IReadOnlyList<ChunkInfo> Chunks);
 
-public sealed record ChunkInfo(int Index, string Id, long Offset, long Size, IReadOnlyList<ReplicaInfo> Replicas);
+/// <param name="Inline">The metadata store keeps the chunk's bytes (a small file, Dfs:Gateway:InlineMaxBytes): no node holds a copy.</param>
+public sealed record ChunkInfo(int Index, string Id, long Offset, long Size, IReadOnlyList<ReplicaInfo> Replicas, bool Inline = false);
 
 public sealed record ReplicaInfo(Guid NodeId, string NodeName, string NodeUrl, string NodeState);
 
@@ -108,7 +109,8 @@ public sealed record ClusterSummary(
 /// </summary>
 public sealed record FileLayout(string Path, int Version, long Size, string Md5, string Sha256, DateTime ExpiresAt, IReadOnlyList<ChunkSource> Chunks);
 
-public sealed record ChunkSource(int Index, string Id, long Offset, long Size, IReadOnlyList<string> Urls);
+/// <param name="Data">The chunk's bytes when the metadata store keeps them (a small file): no URL to read, still checked against the id.</param>
+public sealed record ChunkSource(int Index, string Id, long Offset, long Size, IReadOnlyList<string> Urls, byte[]? Data = null);
 
 /// <summary>GET /api/gateway: the gateway process that answered, its link to the shared state, and its cache counters.</summary>
 /// <param name="SharedState">"redis" when the gateways share Redis, "in-process" for a gateway alone.</param>

@@ -235,7 +235,8 @@ internal static class FileBrowser
             html.Append("<td class=\"num\">").Append(ConsoleHtml.Count(chunk.Offset)).Append("</td>");
             html.Append("<td class=\"num\">").Append(ConsoleHtml.E(ConsoleHtml.Bytes(chunk.Size))).Append("</td>");
             html.Append("<td class=\"num\" data-field=\"copies\">").Append(ConsoleHtml.E(chunk.Replicas.Count)).Append("</td><td data-field=\"nodes\">");
-            if (chunk.Replicas.Count == 0) html.Append("<span class=\"badge node-dead\">no copy</span>");
+            if (chunk.Inline) html.Append("<span class=\"badge\" title=\"kept in the metadata store with the file\">inline</span>");
+            else if (chunk.Replicas.Count == 0) html.Append("<span class=\"badge node-dead\">no copy</span>");
             foreach (var replica in chunk.Replicas.OrderBy(r => r.NodeName, StringComparer.Ordinal))
                 html.Append("<span class=\"replica badge node-").Append(ConsoleHtml.E(replica.NodeState)).Append("\" data-node=\"").Append(ConsoleHtml.E(replica.NodeName))
                     .Append("\" title=\"").Append(ConsoleHtml.E(replica.NodeUrl + " · " + replica.NodeState)).Append("\">").Append(ConsoleHtml.E(replica.NodeName)).Append("</span>");

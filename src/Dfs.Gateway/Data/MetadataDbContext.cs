@@ -13,6 +13,7 @@ public sealed class MetadataDbContext(DbContextOptions<MetadataDbContext> option
     public DbSet<FileVersionRecord> Versions => Set<FileVersionRecord>();
     public DbSet<VersionChunkRecord> VersionChunks => Set<VersionChunkRecord>();
     public DbSet<ChunkRecord> Chunks => Set<ChunkRecord>();
+    public DbSet<InlineChunkRecord> InlineChunks => Set<InlineChunkRecord>();
     public DbSet<ReplicaRecord> Replicas => Set<ReplicaRecord>();
     public DbSet<NodeRecord> Nodes => Set<NodeRecord>();
     public DbSet<RemovedNodeRecord> RemovedNodes => Set<RemovedNodeRecord>();
@@ -59,6 +60,11 @@ public sealed class MetadataDbContext(DbContextOptions<MetadataDbContext> option
         {
             e.ToTable("chunks");
             e.HasKey(x => x.Id);
+        });
+        model.Entity<InlineChunkRecord>(e =>
+        {
+            e.ToTable("inline_chunks");
+            e.HasKey(x => x.ChunkId);
         });
         model.Entity<ReplicaRecord>(e =>
         {

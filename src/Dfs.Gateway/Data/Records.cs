@@ -49,6 +49,16 @@ public sealed class ChunkRecord
     public DateTime CreatedAt { get; set; }
 }
 
+/// <summary>
+/// The bytes of a small chunk kept in the metadata store instead of on the nodes (Dfs:Gateway:InlineMaxBytes): written in
+/// the transaction that commits the file, so one WAL flush makes it durable, and no node holds or replicates it.
+/// </summary>
+public sealed class InlineChunkRecord
+{
+    public required string ChunkId { get; set; }
+    public required byte[] Data { get; set; }
+}
+
 /// <summary>A copy of a chunk on a node.</summary>
 public sealed class ReplicaRecord
 {

@@ -18,7 +18,7 @@ public sealed class VerifiedChunk(ChunkBuffers buffers, byte[] buffer, int lengt
 /// <summary>
 /// GET: fetches each chunk whole, checks its SHA-256 against its id before a byte of it is sent, and falls
 /// over to the next copy when a node is down, refuses, times out or serves bad bytes; a bad or missing copy is
-/// reported so it gets replaced. The next chunk is fetched while the current one is sent (read-ahead of one),
+/// reported so it gets replaced. A small file's chunk kept in the metadata store comes with its layout. The next chunk is fetched while the current one is sent (read-ahead of one),
 /// so memory stays at two chunks per download.
 /// </summary>
 public sealed class DownloadService(
@@ -83,6 +83,19 @@ public sealed class DownloadService(
             return new VerifiedChunk(buffers, copy, cached.Length);
         }
         var failures = new List<string>();
+        if (chunk.Inline is { } inline)
+        {
+            if (inline.Length == chunk.Size && ChunkIds.Matches(inline, chunk.ChunkId))
+            {
+                var copy = buffers.Rent(inline.Length);
+                inline.CopyTo(copy, 0);
+                cache.PutVerifiedChunk(chunk.ChunkId, inline);
+                return new VerifiedChunk(buffers, copy, inline.Length);
+            }
+            metrics.CorruptCopy();
+            failures.Add("metadata store: bytes do not match the chunk's SHA-256");
+            logger.LogError("Corrupt inline bytes of chunk {Chunk} in the metadata store", chunk.ChunkId);
+        }
         foreach (var node in OrderCopies(chunk.Holders))
         {
             var buffer = buffers.Rent(chunk.Size);

@@ -10,7 +10,8 @@ namespace Dfs.Gateway.Files;
 /// <summary>Everything an upload learned before it commits: the whole file's digests and where each chunk went.</summary>
 public sealed record UploadedFile(long Size, string Md5, string Sha256, long ChunkSize, int ReplicationFactor, IReadOnlyList<StoredChunk> Chunks);
 
-public sealed record StoredChunk(int Index, string Id, long Offset, long Size, IReadOnlyList<Guid> Nodes);
+/// <param name="Inline">The chunk's bytes when they are kept in the metadata store instead of on <paramref name="Nodes"/>.</param>
+public sealed record StoredChunk(int Index, string Id, long Offset, long Size, IReadOnlyList<Guid> Nodes, byte[]? Inline = null);
 
 public sealed record CommittedFile(PutFileResult Result, Guid FileId);
 
@@ -101,12 +102,19 @@ public sealed class FileCommitter(NamespaceService names)
         if (chunks.Count == 0) return;
         var ids = chunks.Select(c => c.Id).Distinct().ToList();
         var knownChunks = (await db.Chunks.Where(c => ids.Contains(c.Id)).Select(c => c.Id).ToListAsync(ct)).ToHashSet();
-        var knownReplicas = (await db.Replicas.Where(r => ids.Contains(r.ChunkId)).Select(r => new { r.ChunkId, r.NodeId }).ToListAsync(ct))
-            .Select(r => (r.ChunkId, r.NodeId)).ToHashSet();
+        // An inline file has no copies to record: one query fewer on the small-file path.
+        var knownReplicas = chunks.Any(c => c.Nodes.Count > 0)
+            ? (await db.Replicas.Where(r => ids.Contains(r.ChunkId)).Select(r => new { r.ChunkId, r.NodeId }).ToListAsync(ct))
+                .Select(r => (r.ChunkId, r.NodeId)).ToHashSet()
+            : [];
         foreach (var chunk in chunks.DistinctBy(c => c.Id))
         {
             if (knownChunks.Add(chunk.Id))
+            {
                 db.Chunks.Add(new ChunkRecord { Id = chunk.Id, Size = chunk.Size, CreatedAt = now });
+                if (chunk.Inline is { } data) db.InlineChunks.Add(new InlineChunkRecord { ChunkId = chunk.Id, Data = data });
+            }
+            // A known chunk already has its bytes somewhere (inline or on nodes) and the upload's lease keeps it from collection.
             foreach (var node in chunk.Nodes)
                 if (knownReplicas.Add((chunk.Id, node)))
                     db.Replicas.Add(new ReplicaRecord { ChunkId = chunk.Id, NodeId = node, CreatedAt = now });

@@ -121,7 +121,7 @@ public static class FileEndpoints
         var expires = clock.GetUtcNow().AddSeconds(options.Value.DirectReadSeconds);
         var chunks = layout.Select(c => new ChunkSource(c.Index, c.ChunkId, c.Offset, c.Size,
             c.Holders.Select(registry.Find).OfType<NodeView>().Where(n => n.IsReadable).OrderBy(n => n.IsLive ? 0 : 1)
-                .Select(n => new Uri(n.Url, $"chunks/{c.ChunkId}?{grants.Query(c.ChunkId, expires)}").ToString()).ToList())).ToList();
+                .Select(n => new Uri(n.Url, $"chunks/{c.ChunkId}?{grants.Query(c.ChunkId, expires)}").ToString()).ToList(), c.Inline)).ToList();
         return TypedResults.Ok(new FileLayout(entry.Path, version.Number, version.Size, version.Md5, version.Sha256, expires.UtcDateTime, chunks));
     }
 

@@ -88,6 +88,7 @@ public sealed class GarbageCollector(
             }
             if (left == 0)
             {
+                await db.InlineChunks.Where(c => c.ChunkId == chunkId).ExecuteDeleteAsync(ct);
                 await db.Chunks.Where(c => c.Id == chunkId).ExecuteDeleteAsync(ct);
                 _unreferencedSince.Remove(chunkId);
                 metrics.ChunkCollected();

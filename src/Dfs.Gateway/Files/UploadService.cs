@@ -19,7 +19,8 @@ public sealed record UploadRequest(string Path, ConflictPolicy Conflict, int Rep
 /// PUT: streams the body, cuts it into chunks, stores each on a node (<see cref="ChunkStorer"/>: elsewhere on failure), hashes
 /// the whole file on the way, checks the client's digests, and only then commits the version. While a chunk
 /// is stored the next ones are read and hashed: up to Dfs:Gateway:ParallelChunkStores stores are in flight,
-/// so an upload holds at most that many chunk buffers plus the one being filled.
+/// so an upload holds at most that many chunk buffers plus the one being filled. A file no larger than
+/// Dfs:Gateway:InlineMaxBytes goes to no node: its bytes are committed with its version.
 /// </summary>
 public sealed class UploadService(
     ChunkStorer storer,
@@ -86,6 +87,14 @@ public sealed class UploadService(
                     buffers.Return(buffer);
                     throw;
                 }
+                if (index == 0 && filled < chunkSize && filled <= options.Value.InlineMaxBytes && copies == 1)
+                {
+                    // The whole file, small enough to live in the metadata store: it is written with the commit.
+                    chunks.Add(new StoredChunk(0, id, 0, filled, [], buffer.AsSpan(0, filled).ToArray()));
+                    buffers.Return(buffer);
+                    offset = filled;
+                    break;
+                }
                 inFlight.Enqueue(StoreOwnedAsync(index, id, offset, buffer, filled, copies, storing.Token));
                 offset += filled;
                 if (inFlight.Count >= options.Value.ParallelChunkStores) chunks.Add(await inFlight.Dequeue());
@@ -138,7 +147,8 @@ public sealed class UploadService(
         // Debug: at thousands of small files a second, a line per file costs more than storing the file's metadata.
         logger.LogDebug("Stored {Path} v{Version}: {Size} bytes in {Chunks} chunks", committed.Result.Path, committed.Result.Version, offset, chunks.Count);
         events.Enqueue(new FileStored(committed.FileId, committed.Result.Path, committed.Result.Version, request.ReplicationFactor,
-            chunks.DistinctBy(c => c.Id).Select(c => new StoredChunkHolders(c.Id, c.Size, c.Nodes)).ToList(), committed.Result.CreatedAt));
+            // Inline chunks are the database's to keep: nothing for the Replicator to copy.
+            chunks.Where(c => c.Inline is null).DistinctBy(c => c.Id).Select(c => new StoredChunkHolders(c.Id, c.Size, c.Nodes)).ToList(), committed.Result.CreatedAt));
         return committed;
     }
 

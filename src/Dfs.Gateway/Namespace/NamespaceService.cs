@@ -68,7 +68,7 @@ public sealed class NamespaceService(MetadataDbContext db, NodeRegistry nodes, T
             c.Holders.Select(id => nodes.Find(id) is { } n
                     ? new ReplicaInfo(n.Id, n.Name, n.Url.ToString(), n.State)
                     : new ReplicaInfo(id, "(unknown)", "", NodeStates.Dead))
-                .ToList())).ToList();
+                .ToList(), c.Inline is not null)).ToList();
         return new EntryDetails(entry.Path, entry.Name, entry.Kind, version.Size, entry.CreatedAt, entry.ModifiedAt,
             version.Number, version.Md5, version.Sha256, version.ChunkSize, chunks);
     }
@@ -87,7 +87,7 @@ public sealed class NamespaceService(MetadataDbContext db, NodeRegistry nodes, T
             if (layout.Count == 0 || layout[^1].Index != row.Index)
             {
                 holders = [];
-                layout.Add(new ChunkLayout(row.Index, row.ChunkId, row.Offset, row.Size, holders));
+                layout.Add(new ChunkLayout(row.Index, row.ChunkId, row.Offset, row.Size, holders, row.Inline));
             }
             if (row.NodeId is { } node) holders!.Add(node);
         }
@@ -382,14 +382,17 @@ internal sealed class CompiledReads
             where c.VersionId == versionId
             join r in db.Replicas on c.ChunkId equals r.ChunkId into rs
             from r in rs.DefaultIfEmpty()
+            join i in db.InlineChunks on c.ChunkId equals i.ChunkId into inline
+            from i in inline.DefaultIfEmpty()
             orderby c.Index, r.CreatedAt
-            select new LayoutRow(c.Index, c.ChunkId, c.Offset, c.Size, (Guid?)r.NodeId));
+            select new LayoutRow(c.Index, c.ChunkId, c.Offset, c.Size, (Guid?)r.NodeId, i.Data));
 }
 
 public sealed record EntryWithVersion(EntryRecord Entry, FileVersionRecord? Version);
 
-public sealed record LayoutRow(int Index, string ChunkId, long Offset, long Size, Guid? NodeId);
+public sealed record LayoutRow(int Index, string ChunkId, long Offset, long Size, Guid? NodeId, byte[]? Inline);
 
 public sealed record DeletedFile(Guid FileId, string Path, IReadOnlyList<string> ChunkIds);
 
-public sealed record ChunkLayout(int Index, string ChunkId, long Offset, long Size, IReadOnlyList<Guid> Holders);
+/// <param name="Inline">The chunk's bytes when the metadata store keeps them (small files): read with the layout, no node asked.</param>
+public sealed record ChunkLayout(int Index, string ChunkId, long Offset, long Size, IReadOnlyList<Guid> Holders, byte[]? Inline = null);

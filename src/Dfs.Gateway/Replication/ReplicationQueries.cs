@@ -91,6 +91,8 @@ public sealed class ReplicationQueries(MetadataDbContext db, NodeRegistry regist
     private IQueryable<WantedChunk> Wanted(List<string>? only = null) =>
         from vc in only is null ? db.VersionChunks : db.VersionChunks.Where(c => only.Contains(c.ChunkId))
         join v in db.Versions on vc.VersionId equals v.Id
+        // The metadata store keeps inline chunks: no node copy is wanted.
+        where !db.InlineChunks.Any(i => i.ChunkId == vc.ChunkId)
         group new { v.ReplicationFactor, vc.Size } by vc.ChunkId into g
         select new WantedChunk { ChunkId = g.Key, Wanted = g.Max(x => x.ReplicationFactor), Size = g.Max(x => x.Size) };
 
