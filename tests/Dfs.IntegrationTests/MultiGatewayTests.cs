@@ -193,7 +193,7 @@ public sealed class MultiGatewayTests(MultiGatewayFixture cluster)
         }
         await traffic.WaitForOperationsAsync(40, Ct);
         await traffic.StopAsync(running);
-        Assert.True(traffic.Failures.Count == 0, string.Join('\n', traffic.Failures.Take(10)));
+        Assert.True(traffic.Failures.Count == 0, traffic.Report());
     }
 
     [Fact]
@@ -223,7 +223,7 @@ public sealed class MultiGatewayTests(MultiGatewayFixture cluster)
             var nodes = await cluster.App.CreateGateway(survivors[0]).GetNodesAsync(Ct);
             Assert.All(nodes.Where(n => cluster.App.RunningStorageNodes.Contains(n.Name)), n => Assert.NotEqual(NodeStates.Dead, n.State));
             await traffic.StopAsync(running);
-            Assert.True(traffic.Failures.Count == 0, string.Join('\n', traffic.Failures.Take(10)));
+            Assert.True(traffic.Failures.Count == 0, traffic.Report());
             foreach (var (path, bytes) in acknowledged)
                 foreach (var survivor in survivors)
                     await AssertContentAsync(cluster.App.CreateGateway(survivor), path, bytes, -1);
@@ -275,7 +275,7 @@ public sealed class MultiGatewayTests(MultiGatewayFixture cluster)
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
             while (Volatile.Read(ref _operations) < target)
             {
-                lock (Failures) Assert.True(Failures.Count == 0, string.Join('\n', Failures));
+                lock (Failures) Assert.True(Failures.Count == 0, Report());
                 Assert.True(DateTime.UtcNow < deadline, $"traffic stalled at {_operations} operations");
                 await Task.Delay(50, ct);
             }
@@ -285,6 +285,18 @@ public sealed class MultiGatewayTests(MultiGatewayFixture cluster)
         {
             await _stop.CancelAsync();
             await running;
+        }
+
+        /// <summary>The first failures, and what the gateways logged about failures (a 500's cause is only in their logs).</summary>
+        public string Report()
+        {
+            string failures;
+            lock (Failures) failures = string.Join('\n', Failures.Take(10));
+            var logged = gateways.Select(g => $"--- {g}:\n" + string.Join('\n', app.Output(g).Split('\n')
+                .Where(line => line.Contains("fail", StringComparison.OrdinalIgnoreCase) || line.Contains("exception", StringComparison.OrdinalIgnoreCase)
+                    || line.TrimStart().StartsWith("at ", StringComparison.Ordinal))
+                .TakeLast(40)));
+            return failures + "\n" + string.Join('\n', logged);
         }
 
         public void Dispose()

@@ -192,6 +192,11 @@ public sealed class DfsTestCluster : IAsyncDisposable
         {
             throw new TimeoutException($"{name} is not healthy after {StartLimit.TotalMinutes} min (state {State(name)}). Its last output:\n{Output(name)}");
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The resource exited while starting: why is in what it printed.
+            throw new InvalidOperationException($"{e.Message} Its last output:\n{Output(name)}", e);
+        }
     }
 
     /// <summary>The resource's last lines of console output (for failure messages).</summary>
