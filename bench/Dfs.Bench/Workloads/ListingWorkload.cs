@@ -29,7 +29,8 @@ public sealed class ListingWorkload(BenchContext context)
         double dfsRate;
         using (context.Cpu.Start("Dfs create entries", 1))
             (Entries, dfsRate) = await CreateAllAsync(wanted, budget, i => context.Dfs.Client.PutFileAsync($"{DfsFolder}/{Name(i)}", Stream.Null, null, ct), ct);
-        var figure = context.Report.Add("list.create", $"Create {Entries:N0} empty files in one folder ({Writers} clients)", "files/s", Better.Higher, "nginx WebDAV PUT of empty files");
+        var figure = context.Report.Add("list.create", $"Create {Entries:N0} empty files in one folder ({Writers} clients)", "files/s", Better.Higher, "nginx WebDAV PUT of empty files",
+            new Target(TargetKind.AtLeast, 3000, "files/s"));
         figure.Dfs[1] = dfsRate;
         BenchContext.Log($"Dfs: {Entries:N0} entries, {dfsRate:F0} files/s");
         if (Entries < wanted)
@@ -49,7 +50,8 @@ public sealed class ListingWorkload(BenchContext context)
     public async Task ListAsync(int run, CancellationToken ct)
     {
         var first = context.Report.Add("list.first", $"List {Entries:N0} entries: first page", "ms", Better.Lower, "nginx JSON autoindex: first byte");
-        var whole = context.Report.Add("list.all", $"List {Entries:N0} entries: whole listing", "s", Better.Lower, "nginx JSON autoindex: whole answer");
+        var whole = context.Report.Add("list.all", $"List {Entries:N0} entries: whole listing", "s", Better.Lower, "nginx JSON autoindex: whole answer",
+            new Target(TargetKind.Below, 1, "s"));
 
         using (context.Cpu.Start("Dfs list", run))
         {

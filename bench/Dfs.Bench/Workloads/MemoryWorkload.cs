@@ -21,7 +21,7 @@ public sealed class MemoryWorkload(BenchContext context)
         var text = Sizes.Format(size);
         var figures = new Dictionary<string, Figure>
         {
-            ["gateway"] = context.Report.Add("rss.gateway", $"Peak RSS streaming {text}: gateway", "MB", Better.Lower, null, new Target(TargetKind.Below, 256, "MB")),
+            ["gateway"] = context.Report.Add("rss.gateway", $"Peak RSS streaming {text}: gateway", "MB", Better.Lower, null, new Target(TargetKind.Below, 200, "MB")),
             ["nodes"] = context.Report.Add("rss.node", $"Peak RSS streaming {text}: storage node (largest)", "MB", Better.Lower, null, new Target(TargetKind.Below, 128, "MB")),
             ["replicator"] = context.Report.Add("rss.replicator", $"Peak RSS streaming {text}: Replicator", "MB", Better.Lower, null, new Target(TargetKind.Below, 128, "MB")),
         };

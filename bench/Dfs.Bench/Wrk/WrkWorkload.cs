@@ -52,8 +52,10 @@ public sealed class WrkWorkload(BenchContext context, WrkTool? wrk, string? prob
 
     public async Task RunAsync(int run, CancellationToken ct)
     {
-        var gets = GetConnections.Select(c => (c, context.Report.Add($"{IdPrefix}get.c{c}", $"4 KiB GET, {c} connections, replication 3 (wrk)", "ops/s", Better.Higher, "nginx GET (wrk)"))).ToList();
-        var put = context.Report.Add($"{IdPrefix}put.c{Connections}", $"4 KiB PUT, {Connections} connections, replication 1 (wrk)", "ops/s", Better.Higher, "nginx WebDAV PUT (wrk)");
+        var gets = GetConnections.Select(c => (c, context.Report.Add($"{IdPrefix}get.c{c}", $"4 KiB GET, {c} connections, replication 3 (wrk)", "ops/s", Better.Higher, "nginx GET (wrk)",
+            c == Connections ? new Target(TargetKind.AtLeast, 8000, "ops/s") : null))).ToList();
+        var put = context.Report.Add($"{IdPrefix}put.c{Connections}", $"4 KiB PUT, {Connections} connections, replication 1 (wrk)", "ops/s", Better.Higher, "nginx WebDAV PUT (wrk)",
+            new Target(TargetKind.AtLeast, 3000, "ops/s"));
         if (wrk is null)
         {
             foreach (var figure in gets.Select(g => g.Item2).Append(put)) figure.Skipped = problem;
