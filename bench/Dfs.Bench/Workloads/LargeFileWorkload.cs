@@ -29,6 +29,7 @@ public sealed class LargeFileWorkload(BenchContext context)
         var copy = Path.Combine(work, $"r{run}-copy.bin");
         var dfsA = $"/bench/r{run}/a.bin";
         var dfsB = $"/bench/r{run}/b.bin";
+        var dfsC = $"/bench/r{run}/c.bin";
         try
         {
             BenchContext.Log($"run {run}: writing two {SizeText} test files");
@@ -40,6 +41,8 @@ public sealed class LargeFileWorkload(BenchContext context)
             var put3 = Report.Add("put.rf3", $"PUT {SizeText}, replication 3 (until answered)", "MiB/s", Better.Higher, "nginx WebDAV PUT");
             var put3Copies = Report.Add("put.rf3.copies", $"PUT {SizeText}, replication 3 (until 3 copies)", "MiB/s", Better.Higher, "nginx WebDAV PUT",
                 new Target(TargetKind.RatioAtLeast, 0.50, ""));
+            var put3All = Report.Add("put.rf3.all", $"PUT {SizeText}, replication 3, durability=all (pipeline: 3 fsynced copies when answered)", "MiB/s",
+                Better.Higher, "nginx WebDAV PUT", new Target(TargetKind.RatioAtLeast, 0.50, ""));
             // Through the gateway (the thin path: curl, browsers), and with `dfs get` (chunks straight from the nodes).
             var get1 = Report.Add("get.rf1", $"GET {SizeText}, replication 1", "MiB/s", Better.Higher, "nginx GET (sendfile)", new Target(TargetKind.RatioAtLeast, 0.40, ""));
             var get3 = Report.Add("get.rf3", $"GET {SizeText}, replication 3", "MiB/s", Better.Higher, "nginx GET (sendfile)", new Target(TargetKind.RatioAtLeast, 0.40, ""));
@@ -63,7 +66,7 @@ public sealed class LargeFileWorkload(BenchContext context)
                     await using (var source = TestData.OpenRead(fileA))
                         await Measuring.Http.PutAsync(nginx, nginxPath, Measuring.Http.StreamOf(source, Options.FileSize), ct);
                     var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-                    foreach (var f in new[] { put1, put3, put3Copies }) Rate(f.Baseline, run, seconds, null);
+                    foreach (var f in new[] { put1, put3, put3Copies, put3All }) Rate(f.Baseline, run, seconds, null);
                     BenchContext.Log($"run {run}: nginx PUT {BenchContext.MiBps(Options.FileSize, seconds)}");
                 }
                 var stored = new FileInfo(Path.Combine(context.Nginx!.Root, nginxPath)).Length;
@@ -100,6 +103,8 @@ public sealed class LargeFileWorkload(BenchContext context)
             }
             using (context.Cpu.Start("Dfs GET rf3", run))
                 Rate(get3.Dfs, run, await GetAsync(dfsB, ct), "Dfs GET rf3");
+            using (context.Cpu.Start("Dfs PUT rf3 durability=all", run))
+                Rate(put3All.Dfs, run, await PutAsync(fileA, dfsC, 3, shaA, ct, Durability.All), "Dfs PUT rf3 durability=all");
             if (context.Dfs.CliLauncher is { } cli)
             {
                 using (context.Cpu.Start("dfs get rf3", run))
@@ -154,12 +159,12 @@ public sealed class LargeFileWorkload(BenchContext context)
         }
     }
 
-    private async Task<double> PutAsync(string file, string path, int replication, string sha, CancellationToken ct)
+    private async Task<double> PutAsync(string file, string path, int replication, string sha, CancellationToken ct, Durability durability = Durability.One)
     {
         var started = Stopwatch.GetTimestamp();
         PutFileResult result;
         await using (var source = TestData.OpenRead(file))
-            result = await Dfs.PutFileAsync(path, source, new PutFileOptions(ConflictPolicy.Overwrite, ReplicationFactor: replication), ct);
+            result = await Dfs.PutFileAsync(path, source, new PutFileOptions(ConflictPolicy.Overwrite, ReplicationFactor: replication, Durability: durability), ct);
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         if (result.Size != Options.FileSize || result.Sha256 != sha)
             throw new InvalidOperationException($"Dfs stored {path} as {result.Size} bytes with SHA-256 {result.Sha256}; sent {Options.FileSize} bytes with {sha}.");
