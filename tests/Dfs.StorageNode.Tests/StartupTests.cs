@@ -15,6 +15,8 @@ public sealed partial class StartupTests
     [InlineData("Dfs__StorageNode__MaxChunkBytes", "0", "MaxChunkBytes")]
     [InlineData("Dfs__StorageNode__AdvertisedUrl", "not a url", "AdvertisedUrl")]
     [InlineData("Dfs__Cluster__HeartbeatIntervalMs", "0", "HeartbeatIntervalMs")]
+    [InlineData("Dfs__StorageNode__Scrub__BytesPerSecond", "-1", "Dfs:StorageNode:Scrub:BytesPerSecond must be 0 (scrubbing off) or a positive number")]
+    [InlineData("Dfs__StorageNode__Scrub__PeriodSeconds", "0", "Dfs:StorageNode:Scrub:PeriodSeconds must be a whole number of seconds")]
     public async Task Invalid_options_stop_the_node_at_start(string key, string value, string named)
     {
         using var dataDir = new TempDir();

@@ -39,6 +39,7 @@ public static class ApiRoutes
 
     public const string InternalNodes = "/internal/nodes";
     public const string InternalReplicas = "/internal/replicas";
+    public const string InternalCorruptReplicas = "/internal/replicas/corrupt";
     public const string InternalReplicationWork = "/internal/replication/work";
     public const string InternalReplicationState = "/internal/replication/state";
     public const string Replication = "/api/cluster/replication";

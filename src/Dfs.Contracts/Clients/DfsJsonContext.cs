@@ -37,6 +37,7 @@ namespace Dfs.Contracts.Clients;
 [JsonSerializable(typeof(NodeRegistrationAck))]
 [JsonSerializable(typeof(NodeHeartbeat))]
 [JsonSerializable(typeof(ReplicaReport))]
+[JsonSerializable(typeof(CorruptReplicaReport))]
 [JsonSerializable(typeof(ReplicationWork))]
 [JsonSerializable(typeof(string[]))]
 [JsonSerializable(typeof(StorageNodeStatus))]

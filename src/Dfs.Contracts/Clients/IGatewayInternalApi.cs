@@ -21,6 +21,10 @@ public interface IGatewayInternalApi
     [Post("/internal/replicas")]
     Task ReportReplicaAsync([Body] ReplicaReport report, CancellationToken ct = default);
 
+    /// <summary>A node's scrubber found its copy corrupt; answered once the gateway no longer counts that copy (idempotent).</summary>
+    [Post("/internal/replicas/corrupt")]
+    Task ReportCorruptReplicaAsync([Body] CorruptReplicaReport report, CancellationToken ct = default);
+
     [Get("/internal/replication/work")]
     Task<ReplicationWork> GetReplicationWorkAsync([Query] int limit, CancellationToken ct = default);
 

@@ -32,8 +32,34 @@ public sealed record NodeUsage(long CapacityBytes, long FreeBytes, long UsedByte
 /// <summary>POST /internal/replicas: a copy of a chunk now exists on a node (idempotent).</summary>
 public sealed record ReplicaReport(string ChunkId, Guid NodeId);
 
-/// <summary>GET /status on a storage node.</summary>
-public sealed record StorageNodeStatus(Guid NodeId, string Name, NodeUsage Usage);
+/// <summary>
+/// POST /internal/replicas/corrupt: the node's scrubber found its copy of the chunk corrupt and took it out of service.
+/// The gateway drops the replica record (idempotent), so the Replicator copies a good one back.
+/// </summary>
+public sealed record CorruptReplicaReport(string ChunkId, Guid NodeId);
+
+/// <summary>GET /status on a storage node; <see cref="Scrub"/> is null only from nodes older than the scrubber.</summary>
+public sealed record StorageNodeStatus(Guid NodeId, string Name, NodeUsage Usage, ScrubStatus? Scrub = null);
+
+/// <summary>
+/// The node's bitrot scrubber. A pass walks every chunk in id order; <see cref="PassStartedAt"/> is null between passes.
+/// Pass figures survive restarts (a pass resumes where it stopped); totals and <see cref="CorruptChunks"/> count since
+/// the process started. <see cref="AwaitingReport"/>: corrupt copies quarantined that the gateway has not acknowledged yet.
+/// </summary>
+public sealed record ScrubStatus(
+    bool Enabled,
+    long BytesPerSecond,
+    long PassesCompleted,
+    DateTime? PassStartedAt,
+    double PassProgress,
+    long PassChunks,
+    long PassBytes,
+    long TotalChunks,
+    long TotalBytes,
+    long CorruptChunks,
+    int AwaitingReport,
+    DateTime? LastPassCompletedAt,
+    DateTime? NextPassAt);
 
 /// <summary>GET /chunks?after=&amp;limit= on a storage node: the inventory, sorted by id.</summary>
 public sealed record ChunkInventoryPage(IReadOnlyList<StoredChunk> Chunks, string? NextAfter);

@@ -21,15 +21,23 @@ public sealed class CorruptCopyReporter(IServiceScopeFactory scopes, IStorageNod
     /// </summary>
     public void ReportMissing(string chunkId, NodeView node) => _ = ReplaceAsync(chunkId, node, "missing");
 
+    /// <summary>
+    /// The node's scrubber found the copy corrupt and has already taken it out of service (quarantined, so no DELETE
+    /// is sent). Awaited, unlike the reports of the read path: the node keeps its report until this has committed.
+    /// </summary>
+    public async Task ReportScrubbedAsync(string chunkId, NodeView node, CancellationToken ct)
+    {
+        var dropped = await DropRecordAsync(chunkId, node, ct);
+        if (dropped > 0)
+            logger.LogWarning("Node {Node}'s scrubber found its copy of chunk {Chunk} corrupt; dropped the copy, it will be re-replicated from a good one",
+                node.Name, chunkId);
+    }
+
     private async Task ReplaceAsync(string chunkId, NodeView node, string what)
     {
         try
         {
-            await using (var scope = scopes.CreateAsyncScope())
-            {
-                var db = scope.ServiceProvider.GetRequiredService<MetadataDbContext>();
-                await db.Replicas.Where(r => r.ChunkId == chunkId && r.NodeId == node.Id).ExecuteDeleteAsync();
-            }
+            await DropRecordAsync(chunkId, node, CancellationToken.None);
             await nodes.DeleteChunkAsync(node.Url, chunkId);
             logger.LogWarning("Dropped the {What} copy of chunk {Chunk} on {Node}; it will be re-replicated from a good copy", what, chunkId, node.Name);
         }
@@ -37,5 +45,12 @@ public sealed class CorruptCopyReporter(IServiceScopeFactory scopes, IStorageNod
         {
             logger.LogError(e, "Could not drop the {What} copy of chunk {Chunk} on {Node}", what, chunkId, node.Name);
         }
+    }
+
+    private async Task<int> DropRecordAsync(string chunkId, NodeView node, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<MetadataDbContext>();
+        return await db.Replicas.Where(r => r.ChunkId == chunkId && r.NodeId == node.Id).ExecuteDeleteAsync(ct);
     }
 }

@@ -4,6 +4,7 @@ using Dfs.Contracts.Integrity;
 using Dfs.Contracts.Internal;
 using Dfs.Contracts.Messages;
 using Dfs.Gateway.Data;
+using Dfs.Gateway.Files;
 using Dfs.Gateway.Http;
 using Dfs.Gateway.Messaging;
 using Microsoft.AspNetCore.Mvc;
@@ -96,6 +97,18 @@ public static class NodeEndpoints
                 try { await db.SaveChangesAsync(ct); }
                 catch (DbUpdateException e) when (DbErrors.IsUniqueViolation(e)) { } // reported twice at once: already recorded
             }
+            return TypedResults.NoContent();
+        });
+
+        // The scrubber's report: 204 once the copy no longer counts, so the node can forget its quarantined file.
+        @internal.MapPost("/replicas/corrupt", async ([FromBody] CorruptReplicaReport? report, NodeRegistry registry, CorruptCopyReporter corruptCopies, CancellationToken ct) =>
+        {
+            if (report is null || !ChunkIds.IsValid(report.ChunkId))
+                throw DfsProblemException.BadRequest("Invalid corrupt replica report", "chunkId must be 64 lowercase hex characters.");
+            if (registry.Find(report.NodeId) is not { } node)
+                throw DfsProblemException.BadRequest("Invalid corrupt replica report", $"Node {report.NodeId} is not registered.");
+            // A chunk the metadata does not know (garbage, or collected meanwhile) has no record to drop: still acknowledged.
+            await corruptCopies.ReportScrubbedAsync(report.ChunkId, node, ct);
             return TypedResults.NoContent();
         });
         return @internal;

@@ -44,6 +44,8 @@ public sealed class ChunkStore(
     {
         Directory.CreateDirectory(directory.Chunks);
         Directory.CreateDirectory(directory.Temp);
+        // Outside chunks/: quarantined copies are neither counted, nor listed, nor served.
+        Directory.CreateDirectory(directory.Quarantine);
 
         var leftovers = 0;
         foreach (var file in Directory.EnumerateFiles(directory.Temp))
@@ -189,6 +191,56 @@ public sealed class ChunkStore(
         File.Delete(doomed);
         return true;
     }
+
+    /// <summary>
+    /// Takes the chunk out of the serving set into quarantine/&lt;id&gt; (GETs answer 404 from then on, and a PUT of the
+    /// id stores a new copy); returns the quarantined file, or null when the chunk is not here. A copy quarantined
+    /// earlier under the same id is replaced: both are the same report.
+    /// </summary>
+    public string? Quarantine(string id)
+    {
+        var quarantined = QuarantinePath(id);
+        // Made again if someone removed it: a missing folder must not read as a missing chunk below.
+        Directory.CreateDirectory(directory.Quarantine);
+        lock (CommitLock(id))
+        {
+            try
+            {
+                File.Move(ChunkPath(id), quarantined, overwrite: true);
+            }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+            {
+                return null;
+            }
+            usage.ChunkRemoved(new FileInfo(quarantined).Length);
+        }
+        return quarantined;
+    }
+
+    /// <summary>
+    /// Puts a quarantined copy back in place (it turned out good); false when another copy took its place meanwhile,
+    /// and the quarantined file is then left to the caller.
+    /// </summary>
+    public bool Restore(string id)
+    {
+        var finalPath = ChunkPath(id);
+        Directory.CreateDirectory(Path.GetDirectoryName(finalPath)!);
+        lock (CommitLock(id))
+        {
+            if (File.Exists(finalPath)) return false;
+            File.Move(QuarantinePath(id), finalPath, overwrite: false);
+            usage.ChunkAdded(new FileInfo(finalPath).Length);
+        }
+        return true;
+    }
+
+    public string QuarantinePath(string id) => Path.Combine(directory.Quarantine, id);
+
+    /// <summary>Ids of the quarantined copies, sorted.</summary>
+    public IReadOnlyList<string> ListQuarantined() =>
+        Directory.Exists(directory.Quarantine)
+            ? new DirectoryInfo(directory.Quarantine).EnumerateFiles().Select(f => f.Name).Where(n => ChunkIds.IsValid(n)).Order(StringComparer.Ordinal).ToList()
+            : [];
 
     /// <summary>
     /// Chunks with ids greater than <paramref name="after"/>, sorted. Walks the ab/cd levels in order and skips

@@ -2,6 +2,7 @@ using Dfs.Contracts.Clients;
 using Dfs.StorageNode.Chunks;
 using Dfs.StorageNode.Diagnostics;
 using Dfs.StorageNode.Registration;
+using Dfs.StorageNode.Scrubbing;
 using Dfs.StorageNode.Usage;
 using Dfs.ServiceDefaults;
 
@@ -37,6 +38,7 @@ public static class StorageNodeHostingExtensions
         // Registered before the registration service: hosted services start in order, so the folder is ready first.
         builder.Services.AddHostedService<StorageStartup>();
         builder.AddGatewayRegistration();
+        builder.AddChunkScrubbing();
         return builder;
     }
 

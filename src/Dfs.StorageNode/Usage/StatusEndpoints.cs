@@ -1,5 +1,6 @@
 using Dfs.Contracts.Internal;
 using Dfs.StorageNode.Hosting;
+using Dfs.StorageNode.Scrubbing;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
@@ -13,6 +14,6 @@ public static class StatusEndpoints
         return app;
     }
 
-    private static Ok<StorageNodeStatus> GetStatus(NodeIdentity identity, UsageTracker usage, IOptions<StorageNodeOptions> options) =>
-        TypedResults.Ok(new StorageNodeStatus(identity.Id, options.Value.Name, usage.Snapshot()));
+    private static Ok<StorageNodeStatus> GetStatus(NodeIdentity identity, UsageTracker usage, ScrubProgress scrub, IOptions<StorageNodeOptions> options) =>
+        TypedResults.Ok(new StorageNodeStatus(identity.Id, options.Value.Name, usage.Snapshot(), scrub.Snapshot()));
 }

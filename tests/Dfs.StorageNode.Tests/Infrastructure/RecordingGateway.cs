@@ -36,12 +36,24 @@ public sealed class RecordingGateway : IAsyncDisposable
     /// <summary>Answer heartbeats with 500.</summary>
     public volatile bool FailHeartbeats;
 
+    /// <summary>Scrubbers' reports of corrupt copies that were acknowledged (204).</summary>
+    public ConcurrentQueue<CorruptReplicaReport> CorruptReports { get; } = new();
+
+    /// <summary>Copies reported present (POST /internal/replicas).</summary>
+    public ConcurrentQueue<ReplicaReport> ReplicaReports { get; } = new();
+
+    public int CorruptReportAttempts => _corruptReportAttempts;
+
+    /// <summary>Answer corrupt-copy reports with 503 (the node must keep and resend them).</summary>
+    public volatile bool FailCorruptReports;
+
     /// <summary>The interval the ack asks for (0: none).</summary>
     public int AckHeartbeatIntervalMs { get; set; }
 
     private int _registrationAttempts;
     private int _heartbeatAttempts;
     private int _unsignedAttempts;
+    private int _corruptReportAttempts;
 
     /// <param name="secret">The secret it checks signatures with; the test nodes' one unless given.</param>
     public static async Task<RecordingGateway> StartAsync(CancellationToken ct, int port = 0, string secret = NodeHost.Secret)
@@ -83,6 +95,19 @@ public sealed class RecordingGateway : IAsyncDisposable
             if (!gateway._known.ContainsKey(id)) return Results.Problem(statusCode: StatusCodes.Status404NotFound);
             gateway.Heartbeats.Enqueue((id, heartbeat));
             return Results.Ok();
+        });
+
+        app.MapPost(ApiRoutes.InternalCorruptReplicas, (CorruptReplicaReport report) =>
+        {
+            Interlocked.Increment(ref gateway._corruptReportAttempts);
+            if (gateway.FailCorruptReports) return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable);
+            gateway.CorruptReports.Enqueue(report);
+            return Results.NoContent();
+        });
+        app.MapPost(ApiRoutes.InternalReplicas, (ReplicaReport report) =>
+        {
+            gateway.ReplicaReports.Enqueue(report);
+            return Results.NoContent();
         });
 
         await app.StartAsync(ct);
