@@ -9,8 +9,8 @@ results="$root/artifacts/test-results"
 mkdir -p "$results"
 
 # What the suite needs from Debian: the servers the local profile runs, the browser the dashboard's and the web
-# console's tests drive, the nginx the benchmark compares with, and the wrk its 4 KiB figures are measured with too.
-# Prints the packages still missing.
+# console's tests drive, the nginx the benchmark compares with, the wrk its 4 KiB figures are measured with too, and
+# the network tools of the chaos run (ip, tc, nft). Prints the packages still missing.
 missing_packages() {
   ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || echo postgresql
   command -v rabbitmq-server >/dev/null 2>&1 || [ -x /usr/sbin/rabbitmq-server ] || echo rabbitmq-server
@@ -18,6 +18,8 @@ missing_packages() {
   [ -x /usr/bin/chromium ] || echo chromium
   [ -x /usr/sbin/nginx ] || echo nginx
   [ -x /usr/bin/wrk ] || echo wrk
+  command -v ip >/dev/null 2>&1 && command -v tc >/dev/null 2>&1 || echo iproute2
+  command -v nft >/dev/null 2>&1 || echo nftables
 }
 mapfile -t need_packages < <(missing_packages)
 if [ ${#need_packages[@]} -gt 0 ]; then
@@ -69,6 +71,25 @@ else
   echo "The benchmark's short mode failed"; bench_failed=1
 fi
 
+# A short seeded chaos run (docs/reliability.md): the cluster across network namespaces under faults; it fails on any
+# lost acknowledged write, wrong or stale read, leaked chunk or replication not restored. DFS_CHAOS_SEED replays another.
+echo "== chaos (short, seed ${DFS_CHAOS_SEED:-1})"
+chaos_passed=0
+chaos_failed=0
+chaos_skipped=0
+mkdir -p "$root/artifacts/chaos"
+if [ "$(id -u)" -ne 0 ]; then
+  echo "Skipped: the chaos run creates network namespaces and mounts, which needs root."
+  chaos_skipped=1
+elif dotnet "chaos/Dfs.Chaos/bin/$configuration/net10.0/Dfs.Chaos.dll" --seed "${DFS_CHAOS_SEED:-1}" --duration 90 \
+    --json "$root/artifacts/chaos/short.json" --history "$root/artifacts/chaos/short-history.jsonl" >"$root/artifacts/chaos/short.log" 2>&1; then
+  chaos_passed=1
+  grep -E '^(PASSED|\| (Operations|Acknowledged|Wrong|Stale|Unavailable|Every chunk))' "$root/artifacts/chaos/short.log"
+else
+  echo "The chaos run failed; its end (all of it in artifacts/chaos/short.log):"; grep -v '^      ' "$root/artifacts/chaos/short.log" | tail -60
+  chaos_failed=1
+fi
+
 # Nothing we started may outlive the run. DCP removes what it ran, and itself, within seconds of its application's end:
 # give it up to a minute.
 find_orphans() {
@@ -82,6 +103,12 @@ done
 extra_failed=0
 if [ -n "$orphans" ]; then
   echo "Orphan processes left behind:"; echo "$orphans"
+  extra_failed=1
+fi
+# Nor the chaos run's network namespaces and links.
+leftover_network=$( (ip netns list; ip -o link show) 2>/dev/null | grep -o 'dfsc[0-9a-f]\{4\}[^ :@]*' | sort -u || true)
+if [ -n "$leftover_network" ]; then
+  echo "Network namespaces or links left behind:"; echo "$leftover_network"
   extra_failed=1
 fi
 
@@ -107,9 +134,10 @@ for path in glob.glob(sys.argv[1] + "/*.trx"):
 print(p, f, s)
 PY
 )
-passed=$((passed + bench_passed))
-failed=$((failed + extra_failed + bench_failed))
+passed=$((passed + bench_passed + chaos_passed))
+failed=$((failed + extra_failed + bench_failed + chaos_failed))
 [ "$status" -ne 0 ] && [ "$failed" -eq 0 ] && failed=1   # a test host that crashed wrote no failures
+skipped=$((skipped + chaos_skipped))
 line="$passed passed, $failed failed"
 [ "$skipped" -gt 0 ] && line="$line, $skipped skipped"
 echo "$line"

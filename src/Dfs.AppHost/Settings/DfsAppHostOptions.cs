@@ -27,6 +27,7 @@ public sealed class DfsAppHostOptions
 
     public string StateDir { get; set; } = ClusterFile.DefaultStateDirectory;
 
+    /// <summary>0: no node runs here; nodes on other hosts register with the gateway themselves (see docs/reliability.md).</summary>
     public int Nodes { get; set; } = 4;
 
     /// <summary>Storage nodes declared but not started: the dashboard's "Add storage node" (or their own Start) brings one in.</summary>
@@ -95,8 +96,8 @@ public sealed class DfsAppHostOptions
             errors.Add($"profile '{Profile}' is not one of {string.Join(", ", Profiles.All)}.");
         if (string.IsNullOrWhiteSpace(StateDir))
             errors.Add("state-dir must not be empty.");
-        if (Nodes is < 1 or > 64)
-            errors.Add($"nodes must be between 1 and 64 (got {Nodes}).");
+        if (Nodes is < 0 or > 64)
+            errors.Add($"nodes must be between 0 and 64 (got {Nodes}).");
         if (SpareNodes is < 0 or > 16)
             errors.Add($"spare-nodes must be between 0 and 16 (got {SpareNodes}).");
         if (Gateways is < 1 or > 8)

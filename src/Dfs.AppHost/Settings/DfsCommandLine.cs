@@ -32,7 +32,7 @@ public static class DfsCommandLine
     public static IReadOnlyList<DfsSwitch> Switches { get; } =
     [
         new("--state-dir", nameof(DfsAppHostOptions.StateDir), "DIR", "State folder: the data of every resource and cluster.json. Default: $DFS_STATE_DIR, else ~/.local/share/dfs."),
-        new("--nodes", nameof(DfsAppHostOptions.Nodes), "N", "Storage nodes started with the cluster (1-64). Default: 4.", DfsSwitchType.Integer),
+        new("--nodes", nameof(DfsAppHostOptions.Nodes), "N", "Storage nodes started with the cluster (0-64; 0 when nodes run on other hosts). Default: 4.", DfsSwitchType.Integer),
         new("--spare-nodes", nameof(DfsAppHostOptions.SpareNodes), "N", "Storage nodes declared but not started (0-16); the dashboard's \"Add storage node\" starts one. Default: 2.", DfsSwitchType.Integer),
         new("--profile", nameof(DfsAppHostOptions.Profile), "auto|local|embedded|external", "local = PostgreSQL, RabbitMQ and Redis from this machine's packages; external = your servers (--metadata, --messaging, --cache); embedded = SQLite, an in-process bus with the Replicator inside the gateway, in-process caches; auto = external when --metadata is given, else local when the three servers are installed, else embedded. Default: auto."),
         new("--metadata", nameof(DfsAppHostOptions.MetadataConnectionString), "CONNECTION", "External profile: the metadata database, as an Npgsql connection string (\"Host=db;Port=5432;Database=dfs;Username=dfs;Password=…\")."),

@@ -105,7 +105,7 @@ public sealed class ChunkStorer
             var chain = ChooseChain(data.Length, copies - holders.Count, [.. holders.Select(h => h.Id), .. failed]);
             if (chain.Count == 0) break;
             var started = Stopwatch.GetTimestamp();
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct, _registry.Unreachable(chain[0].Id));
             // A node waits hop × (nodes after it) for its downstream; the gateway waits one hop more than the head does.
             timeout.CancelAfter(_hop * chain.Count);
             try
@@ -163,7 +163,7 @@ public sealed class ChunkStorer
         var started = Stopwatch.GetTimestamp();
         try
         {
-            await _nodes.PutChunkAsync(node.Url, attempts.ChunkId, data, ct);
+            await PutUnlessUnreachableAsync(node, attempts.ChunkId, data, ct);
             _registry.NoteStored(node.Id, data.Length);
             _metrics.ChunkStored(node.Name, Stopwatch.GetElapsedTime(started));
             return node.Id;
@@ -176,6 +176,21 @@ public sealed class ChunkStorer
             attempts.Failures.Add($"{node.Name}: {(e is StorageNodeException f ? $"{f.Kind}: {f.Message}" : "timed out")}");
             _metrics.StoreRetried(kind);
             throw;
+        }
+    }
+
+    /// <summary>The PUT, failed as unreachable (so retried elsewhere) once the node stops heartbeating.</summary>
+    private async Task PutUnlessUnreachableAsync(NodeView node, string chunkId, ReadOnlyMemory<byte> data, CancellationToken ct)
+    {
+        var unreachable = _registry.Unreachable(node.Id);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, unreachable);
+        try
+        {
+            await _nodes.PutChunkAsync(node.Url, chunkId, data, linked.Token);
+        }
+        catch (OperationCanceledException e) when (unreachable.IsCancellationRequested && !ct.IsCancellationRequested)
+        {
+            throw new StorageNodeException(node.Url, StorageFailureKind.Unreachable, "stopped heartbeating while the chunk was sent", e);
         }
     }
 

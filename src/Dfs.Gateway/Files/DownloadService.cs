@@ -106,7 +106,7 @@ public sealed class DownloadService(
             attempt?.SetTag("dfs.node", node.Name);
             try
             {
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct, registry.Unreachable(node.Id));
                 timeout.CancelAfter(TimeSpan.FromSeconds(options.Value.NodeRequestTimeoutSeconds));
                 var length = await nodesClient.ReadChunkAsync(node.Url, chunk.ChunkId, buffer.AsMemory(0, (int)chunk.Size), timeout.Token);
                 if (length != chunk.Size || !ChunkIds.Matches(buffer.AsSpan(0, length), chunk.ChunkId))

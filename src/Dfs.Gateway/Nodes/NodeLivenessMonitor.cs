@@ -22,6 +22,7 @@ public sealed class NodeLivenessMonitor(
 {
     private static readonly TimeSpan MeasureEvery = TimeSpan.FromSeconds(10);
     private readonly HashSet<Guid> _lost = [];
+    private readonly HashSet<Guid> _abandoned = [];
 
     private async Task MeasureAsync(CancellationToken ct)
     {
@@ -36,6 +37,29 @@ public sealed class NodeLivenessMonitor(
         catch (Exception e) when (!ct.IsCancellationRequested)
         {
             logger.LogDebug(e, "Counting under-replicated chunks failed");
+        }
+    }
+
+    /// <summary>
+    /// A node that stopped heartbeating while others still do is partitioned, hung or gone: requests in flight to it are
+    /// failed at once so that they move on to other nodes. When no node heartbeats (the metadata store or this gateway
+    /// stalled) the silence says nothing about the nodes, and their requests are left alone.
+    /// </summary>
+    private void AbandonRequestsToSilentNodes(IReadOnlyList<Nodes.NodeView> nodes, bool judging)
+    {
+        if (!judging || !nodes.Any(n => n.IsLive)) return;
+        foreach (var node in nodes)
+        {
+            if (node.IsLive)
+            {
+                _abandoned.Remove(node.Id);
+            }
+            else if (_abandoned.Add(node.Id))
+            {
+                logger.LogWarning("Storage node {Name} is {State} (last heartbeat {Last:O}); requests in flight to it move to other nodes",
+                    node.Name, node.State, node.LastHeartbeatAt);
+                registry.AbandonRequests(node.Id);
+            }
         }
     }
 
@@ -60,7 +84,9 @@ public sealed class NodeLivenessMonitor(
                 {
                     logger.LogDebug(e, "Refreshing the nodes from the metadata failed");
                 }
-                foreach (var node in registry.Snapshot())
+                var nodes = registry.Snapshot();
+                AbandonRequestsToSilentNodes(nodes, judging);
+                foreach (var node in nodes)
                 {
                     if (node.State == Contracts.Api.NodeStates.Dead)
                     {

@@ -48,6 +48,7 @@ public sealed class NodeRegistry(IServiceScopeFactory scopes, ISharedState share
     private readonly ConcurrentDictionary<Guid, DateTime> _draining = new();
     // Removed node ids and when: kept (and persisted) so a removed node's process is told to stop, not to register.
     private readonly ConcurrentDictionary<Guid, DateTime> _removed = new();
+    private readonly ConcurrentDictionary<Guid, CancellationTokenSource> _unreachable = new();
 
     /// <summary>Raised after a node registers (a start or restart): its inventory must be checked against the metadata.</summary>
     public event Action<Guid>? Registered;
@@ -290,6 +291,20 @@ public sealed class NodeRegistry(IServiceScopeFactory scopes, ISharedState share
 
     public NodeView? Find(Guid id) =>
         _nodes.TryGetValue(id, out var record) ? View(record, clock.GetUtcNow().UtcDateTime) : null;
+
+    /// <summary>
+    /// Cancelled when the node stops heartbeating while others go on (<see cref="AbandonRequests"/>): a request to it over a
+    /// connection that was open before a partition gets no answer, and no error either, until its own time limit (a minute).
+    /// Linking this in lets a store move to another node, and a read to another copy, as soon as the node turns suspect.
+    /// </summary>
+    public CancellationToken Unreachable(Guid nodeId) => _unreachable.GetOrAdd(nodeId, _ => new CancellationTokenSource()).Token;
+
+    /// <summary>Fails every request in flight to the node (see <see cref="Unreachable"/>); later requests get a fresh token.</summary>
+    public void AbandonRequests(Guid nodeId)
+    {
+        // Not disposed: requests still hold links to it, and a source without a timer holds nothing to release.
+        if (_unreachable.TryRemove(nodeId, out var source)) source.Cancel();
+    }
 
     /// <summary>Lowers a node's free space right after a store, so placement spreads a burst of chunks before the next heartbeat.</summary>
     public void NoteStored(Guid nodeId, long bytes)

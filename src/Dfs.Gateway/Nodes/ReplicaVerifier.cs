@@ -42,19 +42,22 @@ public sealed class ReplicaVerifier(
     public async Task VerifyAsync(Guid nodeId, CancellationToken ct)
     {
         if (registry.Find(nodeId) is not { IsReadable: true } node) return;
-        var client = nodes;
+        // The records first, the inventory after: a copy is recorded only once it is on disk, so a record read before the
+        // listing began names a chunk the listing must show. The other way round, a chunk stored and recorded while the
+        // listing ran would look missing, and dropping its record could leave a just-written file with no copy at all.
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<MetadataDbContext>();
+        var recorded = await db.Replicas.Where(r => r.NodeId == nodeId).Select(r => r.ChunkId).ToListAsync(ct);
+
         var present = new HashSet<string>(StringComparer.Ordinal);
         string? after = null;
         do
         {
-            var page = await client.ListChunksAsync(node.Url, after, 10_000, ct);
+            var page = await nodes.ListChunksAsync(node.Url, after, 10_000, ct);
             foreach (var chunk in page.Chunks) present.Add(chunk.Id);
             after = page.NextAfter;
         } while (after is not null);
 
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<MetadataDbContext>();
-        var recorded = await db.Replicas.Where(r => r.NodeId == nodeId).Select(r => r.ChunkId).ToListAsync(ct);
         var missing = recorded.Where(id => !present.Contains(id)).ToList();
         foreach (var batch in missing.Chunk(1000))
             await db.Replicas.Where(r => r.NodeId == nodeId && batch.Contains(r.ChunkId)).ExecuteDeleteAsync(ct);

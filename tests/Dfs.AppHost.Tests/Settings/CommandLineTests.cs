@@ -182,8 +182,8 @@ public sealed class CommandLineTests
 
     [Theory]
     [InlineData("Profile", "cloud", "profile 'cloud' is not one of auto, local, embedded, external.")]
-    [InlineData("Nodes", "0", "nodes must be between 1 and 64 (got 0).")]
-    [InlineData("Nodes", "65", "nodes must be between 1 and 64 (got 65).")]
+    [InlineData("Nodes", "-1", "nodes must be between 0 and 64 (got -1).")]
+    [InlineData("Nodes", "65", "nodes must be between 0 and 64 (got 65).")]
     [InlineData("SpareNodes", "17", "spare-nodes must be between 0 and 16 (got 17).")]
     [InlineData("GatewayPort", "70000", "gateway-port must be between 0 and 65535 (got 70000).")]
     [InlineData("DashboardPort", "-1", "dashboard-port must be between 0 and 65535 (got -1).")]

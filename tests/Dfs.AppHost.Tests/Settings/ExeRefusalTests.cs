@@ -45,7 +45,7 @@ public sealed class ExeRefusalTests : IDisposable
     [Theory]
     [InlineData(new[] { "--chunk-size", "128M" }, "error: chunk-size must be between 4K and 64M (got 128M).")]
     [InlineData(new[] { "--chunk-size", "1K" }, "error: chunk-size must be between 4K and 64M (got 1K).")]
-    [InlineData(new[] { "--nodes", "0" }, "error: nodes must be between 1 and 64 (got 0).")]
+    [InlineData(new[] { "--nodes", "-1" }, "error: nodes must be between 0 and 64 (got -1).")]
     [InlineData(new[] { "--heartbeat-ms", "5000", "--node-dead-after-ms", "5000" }, "error: node-dead-after-ms (5000) must be longer than the heartbeat interval (5000).")]
     [InlineData(new[] { "--replication", "17" }, "error: replication must be between 1 and 16 (got 17).")]
     [InlineData(new[] { "--gateways", "9" }, "error: gateways must be between 1 and 8 (got 9).")]
@@ -95,7 +95,7 @@ public sealed class ExeRefusalTests : IDisposable
         var run = await AppHostExe.RunAsync(["--replication", "22", "--state-dir", StateDir], Ct, environment, content);
 
         AssertRefusedBeforeAnythingStarted(run, StateDir);
-        Assert.Contains("error: nodes must be between 1 and 64 (got 70).", run.Stderr);                 // appsettings.json
+        Assert.Contains("error: nodes must be between 0 and 64 (got 70).", run.Stderr);                 // appsettings.json
         Assert.Contains("error: spare-nodes must be between 0 and 16 (got 18).", run.Stderr);           // the environment beats it
         Assert.Contains("error: replication must be between 1 and 16 (got 22).", run.Stderr);           // the command line beats both
         Assert.Contains("error: gateway-port must be between 0 and 65535 (got 70001).", run.Stderr);    // appsettings.json alone
@@ -104,10 +104,10 @@ public sealed class ExeRefusalTests : IDisposable
     [Fact]
     public async Task Dfs__AppHost__Nodes_from_the_environment_is_checked_too()
     {
-        var run = await AppHostExe.RunAsync(["--state-dir", StateDir], Ct, new Dictionary<string, string?> { ["Dfs__AppHost__Nodes"] = "0" });
+        var run = await AppHostExe.RunAsync(["--state-dir", StateDir], Ct, new Dictionary<string, string?> { ["Dfs__AppHost__Nodes"] = "-1" });
 
         AssertRefusedBeforeAnythingStarted(run, StateDir);
-        Assert.Contains("error: nodes must be between 1 and 64 (got 0).", run.Stderr);
+        Assert.Contains("error: nodes must be between 0 and 64 (got -1).", run.Stderr);
 
         var notNumber = await AppHostExe.RunAsync(["--state-dir", StateDir], Ct, new Dictionary<string, string?> { ["Dfs__AppHost__Nodes"] = "many" });
         AssertRefusedBeforeAnythingStarted(notNumber, StateDir);
