@@ -133,6 +133,25 @@ public sealed class FakeNode : IAsyncDisposable
         response.EnsureSuccessStatusCode();
     }
 
+    /// <summary>Heartbeats as a live node does, every <paramref name="interval"/>, until <paramref name="ct"/> ends.</summary>
+    public async Task HeartbeatAsync(GatewayFactory gateway, long freeBytes, TimeSpan interval, CancellationToken ct)
+    {
+        using var cluster = gateway.CreateClusterClient();
+        try
+        {
+            while (true)
+            {
+                using (var response = await cluster.PostAsJsonAsync($"/internal/nodes/{Id}/heartbeat",
+                           new NodeHeartbeat(new NodeUsage(freeBytes, freeBytes, 0, 0)), DfsJson.Options, ct))
+                    response.EnsureSuccessStatusCode();
+                await Task.Delay(interval, ct);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (_app is not null) await _app.DisposeAsync();

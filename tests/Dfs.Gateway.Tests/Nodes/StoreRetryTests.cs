@@ -112,6 +112,43 @@ public sealed class StoreRetryTests
         Assert.Equal(new Dictionary<string, long> { ["BadRequest"] = 1 }, instruments.CountsByKind(Retries));
     }
 
+    [Fact]
+    public async Task A_store_hung_on_a_node_that_stops_heartbeating_moves_to_another_node_without_waiting_for_its_timeout()
+    {
+        // A node partitioned mid-transfer answers nothing and sends no error: only its silence tells. The store must move on
+        // once the node turns suspect (1 s here), not after the node time limit (30 s here), which would say "Timeout".
+        var gateway = new GatewayFactory()
+            .With("Dfs:Gateway:NodeRequestTimeoutSeconds", "30")
+            .With("Dfs:Cluster:HeartbeatIntervalMs", "200")
+            .With("Dfs:Cluster:NodeSuspectAfterMs", "1000")
+            .With("Dfs:Cluster:NodeDeadAfterMs", "3000");
+        gateway.StartServer();
+        await using var _ = gateway;
+        using var instruments = new GatewayInstruments(gateway);
+        await using var hung = await FakeNode.StartAsync("hung", FakeBehaviour.Hang, Ct);
+        await using var good = await FakeNode.StartAsync("good", FakeBehaviour.Store, Ct);
+        await hung.RegisterAsync(gateway, Plenty, Ct);
+        await good.RegisterAsync(gateway, Little, Ct);
+        using var stopHeartbeats = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        using var partition = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var heartbeats = Task.WhenAll(
+            good.HeartbeatAsync(gateway, Little, TimeSpan.FromMilliseconds(200), stopHeartbeats.Token),
+            hung.HeartbeatAsync(gateway, Plenty, TimeSpan.FromMilliseconds(200), partition.Token));
+        // Past the gateway's first dead-time, when it starts judging silence (3 s after its start).
+        await Task.Delay(TimeSpan.FromSeconds(3.5), Ct);
+
+        var put = PutAndCheckStoredOnAsync(gateway, good);
+        // The chunk is on its way to the hung node: now it falls silent.
+        while (hung.Attempts == 0 && !put.IsCompleted) await Task.Delay(20, Ct);
+        await partition.CancelAsync();
+        await put;
+
+        Assert.Equal(1, hung.Attempts);
+        Assert.Equal(new Dictionary<string, long> { ["Unreachable"] = 1 }, instruments.CountsByKind(Retries));
+        await stopHeartbeats.CancelAsync();
+        await heartbeats;
+    }
+
     private static GatewayFactory StartGateway(int maxStoreAttempts = 4)
     {
         var gateway = new GatewayFactory()
