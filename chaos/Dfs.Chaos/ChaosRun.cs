@@ -12,7 +12,7 @@ namespace Dfs.Chaos;
 
 /// <summary>The run's settings (see Program for the switches).</summary>
 public sealed record ChaosOptions(int Seed, TimeSpan Duration, int MinOperations, int Clients, int Nodes, int SharedNames, string? Markdown, string? Json,
-    string? HistoryFile = null);
+    string? HistoryFile, IReadOnlyList<FaultKind> Faults);
 
 /// <summary>What a run measured: the history's verdict and the figures of docs/reliability.md.</summary>
 public sealed record ChaosReport(
@@ -67,7 +67,7 @@ public static class ChaosRun
         foreach (var client in clients) await gateway.MkdirAsync(client.OwnDirectory, parents: true, ct);
 
         log.WriteLine($"workload: {options.Clients} clients, {options.SharedNames} shared names, {options.Duration.TotalSeconds:0} s and at least {options.MinOperations} operations; faults:");
-        var nemesis = new Nemesis(cluster, history, options.Seed, log);
+        var nemesis = new Nemesis(cluster, history, options.Seed, options.Faults, log);
         using var stopClients = new CancellationTokenSource();
         using var stopNemesis = new CancellationTokenSource();
         var running = clients.Select(c => Task.Run(() => c.RunAsync(stopClients.Token), CancellationToken.None)).ToList();

@@ -2,11 +2,12 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Dfs.Chaos;
+using Dfs.Chaos.Faults;
 using Dfs.Chaos.Network;
 using Dfs.Chaos.Reporting;
 
 // dotnet chaos/Dfs.Chaos/bin/Release/net10.0/Dfs.Chaos.dll [--seed N] [--duration SECONDS] [--min-ops N] [--clients N]
-//   [--nodes N] [--shared-names N] [--markdown FILE] [--json FILE] [--history FILE]. Exit code 0: the history checked out; 1: it did not;
+//   [--nodes N] [--shared-names N] [--faults KIND,KIND…] [--markdown FILE] [--json FILE] [--history FILE]. Exit code 0: the history checked out; 1: it did not;
 // 2: the run could not be set up.
 var values = new Dictionary<string, string>(StringComparer.Ordinal);
 for (var i = 0; i < args.Length; i++)
@@ -18,7 +19,7 @@ for (var i = 0; i < args.Length; i++)
     }
     values[args[i][2..]] = args[++i];
 }
-var known = new[] { "seed", "duration", "min-ops", "clients", "nodes", "shared-names", "markdown", "json", "history" };
+var known = new[] { "seed", "duration", "min-ops", "clients", "nodes", "shared-names", "faults", "markdown", "json", "history" };
 if (values.Keys.FirstOrDefault(k => !known.Contains(k)) is { } unknown)
 {
     Console.Error.WriteLine($"error: unknown option --{unknown}; the options are {string.Join(", ", known.Select(k => "--" + k))}.");
@@ -29,6 +30,10 @@ int Number(string name, int fallback, int min) =>
     !values.TryGetValue(name, out var text) ? fallback
     : int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value >= min ? value
     : throw new ArgumentException($"--{name} must be a whole number ≥ {min} (got '{text}').");
+
+static FaultKind ParseFault(string name) =>
+    Enum.TryParse<FaultKind>(name.Trim(), ignoreCase: true, out var kind) && Enum.IsDefined(kind) ? kind
+    : throw new ArgumentException($"--faults: '{name}' is not one of {string.Join(", ", Enum.GetNames<FaultKind>())}.");
 
 ChaosOptions options;
 try
@@ -42,7 +47,8 @@ try
         SharedNames: Number("shared-names", 24, 1),
         Markdown: values.GetValueOrDefault("markdown"),
         Json: values.GetValueOrDefault("json"),
-        HistoryFile: values.GetValueOrDefault("history"));
+        HistoryFile: values.GetValueOrDefault("history"),
+        Faults: values.TryGetValue("faults", out var faults) ? [.. faults.Split(',').Select(ParseFault)] : Enum.GetValues<FaultKind>());
 }
 catch (ArgumentException e)
 {

@@ -168,11 +168,13 @@ public sealed class DfsTestCluster : IAsyncDisposable
         await StartResourceAsync(name, ct);
     }
 
-    /// <summary>SIGKILL of the resource's process (a crash); returns once DCP has seen it end.</summary>
+    /// <summary>SIGKILL of the resource's process and everything under it (a crash); returns once DCP has seen it end.</summary>
     public async Task KillResourceAsync(string name, CancellationToken ct = default)
     {
         var pid = ProcessId(name) ?? throw new InvalidOperationException($"{name} has no process to kill (state {State(name)}).");
-        ProcessTable.Signal(pid, ProcessTable.SigKill);
+        // The whole tree, listed before the first signal: a server started through a launcher (runuser) would outlive
+        // its launcher's death, adopted by init, and keep its port and data folder from the one started after it.
+        foreach (var process in Procs.WithDescendants(pid)) ProcessTable.Signal(process, ProcessTable.SigKill);
         await App.ResourceNotifications.WaitForResourceAsync(name, KnownResourceStates.TerminalStates, ct);
     }
 

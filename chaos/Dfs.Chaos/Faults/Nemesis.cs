@@ -34,9 +34,9 @@ public sealed record FaultEvent(FaultKind Kind, string Target, double Start, dou
 /// again. Every fault is logged as it starts and ends; the same seed draws the same schedule (the timing of the
 /// clients around it is the machine's), so a failing seed is replayed with --seed.
 /// </summary>
-public sealed class Nemesis(ChaosCluster cluster, History history, int seed, TextWriter log)
+public sealed class Nemesis(ChaosCluster cluster, History history, int seed, IReadOnlyList<FaultKind> kinds, TextWriter log)
 {
-    private static readonly FaultKind[] Kinds = Enum.GetValues<FaultKind>();
+    private readonly FaultKind[] _kinds = [.. kinds];
     private readonly Random _random = new(seed);
     private readonly List<FaultEvent> _events = [];
 
@@ -49,7 +49,7 @@ public sealed class Nemesis(ChaosCluster cluster, History history, int seed, Tex
             while (!stop.IsCancellationRequested)
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(_random.Next(2_000, 6_000)), stop);
-                var kind = Kinds[_random.Next(Kinds.Length)];
+                var kind = _kinds[_random.Next(_kinds.Length)];
                 var node = cluster.Nodes[_random.Next(cluster.Nodes.Count)];
                 var hold = TimeSpan.FromMilliseconds(_random.Next(3_000, 10_000));
                 await InjectAsync(kind, node, hold);

@@ -147,20 +147,24 @@ public sealed class ChunkStore(
     {
         try
         {
-            return new FileStream(ChunkPath(id), new FileStreamOptions
-            {
-                Mode = FileMode.Open,
-                Access = FileAccess.Read,
-                Share = FileShare.Read | FileShare.Delete,
-                BufferSize = 0,
-                Options = FileOptions.Asynchronous | FileOptions.SequentialScan,
-            });
+            return OpenForReading(ChunkPath(id));
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
             return null;
         }
     }
+
+    /// <summary>A chunk file (in place or quarantined) opened for one sequential read; throws when absent.</summary>
+    public static FileStream OpenForReading(string path) =>
+        new(path, new FileStreamOptions
+        {
+            Mode = FileMode.Open,
+            Access = FileAccess.Read,
+            Share = FileShare.Read | FileShare.Delete,
+            BufferSize = 0,
+            Options = FileOptions.Asynchronous | FileOptions.SequentialScan,
+        });
 
     /// <summary>The chunk's size, or null when absent.</summary>
     public long? GetLength(string id)

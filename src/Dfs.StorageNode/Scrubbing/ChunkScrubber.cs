@@ -200,14 +200,7 @@ internal sealed class ChunkScrubber(
         try
         {
             // Delete is shared: a DELETE of the chunk during its scrub goes ahead (it moves the file out).
-            file = new FileStream(path, new FileStreamOptions
-            {
-                Mode = FileMode.Open,
-                Access = FileAccess.Read,
-                Share = FileShare.Read | FileShare.Delete,
-                BufferSize = 0,
-                Options = FileOptions.Asynchronous | FileOptions.SequentialScan,
-            });
+            file = ChunkStore.OpenForReading(path);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
