@@ -81,7 +81,7 @@ mkdir -p "$root/artifacts/chaos"
 if [ "$(id -u)" -ne 0 ]; then
   echo "Skipped: the chaos run creates network namespaces and mounts, which needs root."
   chaos_skipped=1
-elif dotnet "chaos/Dfs.Chaos/bin/$configuration/net10.0/Dfs.Chaos.dll" --seed "${DFS_CHAOS_SEED:-1}" --duration 90 \
+elif dotnet "chaos/Dfs.Chaos/bin/$configuration/net10.0/Dfs.Chaos.dll" --seed "${DFS_CHAOS_SEED:-1}" --duration 60 \
     --json "$root/artifacts/chaos/short.json" --history "$root/artifacts/chaos/short-history.jsonl" >"$root/artifacts/chaos/short.log" 2>&1; then
   chaos_passed=1
   grep -E '^(PASSED|\| (Operations|Acknowledged|Wrong|Stale|Unavailable|Every chunk))' "$root/artifacts/chaos/short.log"
