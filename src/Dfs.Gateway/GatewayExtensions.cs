@@ -37,6 +37,7 @@ public static class GatewayExtensions
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<GatewayMetrics>();
         builder.Services.AddSingleton<NodeRegistry>();
+        builder.Services.AddSingleton<NodeSpeeds>();
         builder.Services.AddSingleton<Placement>();
         builder.Services.AddSingleton<ChunkBuffers>();
         builder.Services.AddSingleton<CorruptCopyReporter>();

@@ -23,14 +23,16 @@ public sealed class ChunkStorer
     private readonly NodeRegistry _registry;
     private readonly IStorageNodeClient _nodes;
     private readonly GatewayMetrics _metrics;
+    private readonly NodeSpeeds _speeds;
     private readonly ResiliencePipeline<Guid> _pipeline;
     private readonly TimeSpan _hop;
     private readonly int _maxAttempts;
 
-    public ChunkStorer(Placement placement, NodeRegistry registry, IStorageNodeClient nodes, IOptions<GatewayOptions> options, GatewayMetrics metrics,
-        ILogger<ChunkStorer> logger)
+    public ChunkStorer(Placement placement, NodeRegistry registry, NodeSpeeds speeds, IStorageNodeClient nodes, IOptions<GatewayOptions> options,
+        GatewayMetrics metrics, ILogger<ChunkStorer> logger)
     {
         _placement = placement;
+        _speeds = speeds;
         _registry = registry;
         _logger = logger;
         _nodes = nodes;
@@ -165,6 +167,7 @@ public sealed class ChunkStorer
         {
             await PutUnlessUnreachableAsync(node, attempts.ChunkId, data, ct);
             _registry.NoteStored(node.Id, data.Length);
+            _speeds.Record(node.Id, data.Length, Stopwatch.GetElapsedTime(started));
             _metrics.ChunkStored(node.Name, Stopwatch.GetElapsedTime(started));
             return node.Id;
         }
@@ -179,7 +182,7 @@ public sealed class ChunkStorer
         }
     }
 
-    /// <summary>The PUT, failed as unreachable (so retried elsewhere) once the node stops heartbeating.</summary>
+    /// <summary>The PUT, failed as unreachable (so retried elsewhere) once the node stops heartbeating or turns slow.</summary>
     private async Task PutUnlessUnreachableAsync(NodeView node, string chunkId, ReadOnlyMemory<byte> data, CancellationToken ct)
     {
         var unreachable = _registry.Unreachable(node.Id);
@@ -190,7 +193,7 @@ public sealed class ChunkStorer
         }
         catch (OperationCanceledException e) when (unreachable.IsCancellationRequested && !ct.IsCancellationRequested)
         {
-            throw new StorageNodeException(node.Url, StorageFailureKind.Unreachable, "stopped heartbeating while the chunk was sent", e);
+            throw new StorageNodeException(node.Url, StorageFailureKind.Unreachable, "stopped heartbeating or turned far slower than the others while the chunk was sent", e);
         }
     }
 

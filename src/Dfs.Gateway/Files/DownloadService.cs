@@ -23,6 +23,7 @@ public sealed class VerifiedChunk(ChunkBuffers buffers, byte[] buffer, int lengt
 /// </summary>
 public sealed class DownloadService(
     NodeRegistry registry,
+    NodeSpeeds speeds,
     IStorageNodeClient nodesClient,
     ChunkBuffers buffers,
     CorruptCopyReporter corruptCopies,
@@ -108,7 +109,9 @@ public sealed class DownloadService(
             {
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct, registry.Unreachable(node.Id));
                 timeout.CancelAfter(TimeSpan.FromSeconds(options.Value.NodeRequestTimeoutSeconds));
+                var started = Stopwatch.GetTimestamp();
                 var length = await nodesClient.ReadChunkAsync(node.Url, chunk.ChunkId, buffer.AsMemory(0, (int)chunk.Size), timeout.Token);
+                speeds.Record(node.Id, length, Stopwatch.GetElapsedTime(started));
                 if (length != chunk.Size || !ChunkIds.Matches(buffer.AsSpan(0, length), chunk.ChunkId))
                 {
                     metrics.CorruptCopy();
@@ -146,9 +149,9 @@ public sealed class DownloadService(
         throw new DfsProblemException(StatusCodes.Status502BadGateway, "Chunk unavailable", detail);
     }
 
-    /// <summary>Live nodes first, then suspect ones; dead nodes are not tried.</summary>
+    /// <summary>Live nodes first (slow ones last among them, see <see cref="NodeSpeeds"/>), then suspect ones; dead nodes are not tried.</summary>
     private IEnumerable<NodeView> OrderCopies(IReadOnlyList<Guid> holders) =>
         holders.Select(registry.Find).OfType<NodeView>()
             .Where(n => n.IsReadable)
-            .OrderBy(n => n.IsLive ? 0 : 1);
+            .OrderBy(n => n.IsLive ? speeds.IsSlow(n.Id) ? 1 : 0 : 2);
 }

@@ -45,7 +45,7 @@ public sealed class NodeLivenessMonitor(
     /// failed at once so that they move on to other nodes. When no node heartbeats (the metadata store or this gateway
     /// stalled) the silence says nothing about the nodes, and their requests are left alone.
     /// </summary>
-    private void AbandonRequestsToSilentNodes(IReadOnlyList<Nodes.NodeView> nodes, bool judging)
+    private void AbandonRequestsToSilentNodes(IReadOnlyList<NodeView> nodes, bool judging)
     {
         if (!judging || !nodes.Any(n => n.IsLive)) return;
         foreach (var node in nodes)

@@ -293,9 +293,10 @@ public sealed class NodeRegistry(IServiceScopeFactory scopes, ISharedState share
         _nodes.TryGetValue(id, out var record) ? View(record, clock.GetUtcNow().UtcDateTime) : null;
 
     /// <summary>
-    /// Cancelled when the node stops heartbeating while others go on (<see cref="AbandonRequests"/>): a request to it over a
-    /// connection that was open before a partition gets no answer, and no error either, until its own time limit (a minute).
-    /// Linking this in lets a store move to another node, and a read to another copy, as soon as the node turns suspect.
+    /// Cancelled when the node stops heartbeating while others go on, or turns far slower than the others (<see
+    /// cref="AbandonRequests"/>, <see cref="NodeSpeeds"/>): a request to it over a connection that was open before a
+    /// partition gets no answer, and no error either, until its own time limit (a minute). Linking this in lets a store
+    /// move to another node, and a read to another copy, as soon as the node turns suspect or slow.
     /// </summary>
     public CancellationToken Unreachable(Guid nodeId) => _unreachable.GetOrAdd(nodeId, _ => new CancellationTokenSource()).Token;
 

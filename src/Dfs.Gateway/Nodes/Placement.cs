@@ -4,7 +4,7 @@ namespace Dfs.Gateway.Nodes;
 /// Chooses where a new chunk goes: a random live node, weighted by free space (as the first seed's random
 /// primary, but balanced). Random placement needs no rebalancing when nodes join: a new node is used at once.
 /// </summary>
-public sealed class Placement(NodeRegistry registry)
+public sealed class Placement(NodeRegistry registry, NodeSpeeds? speeds = null)
 {
     public NodeView? Choose(long chunkSize, IReadOnlyCollection<Guid> exclude)
     {
@@ -14,7 +14,10 @@ public sealed class Placement(NodeRegistry registry)
             .ToList();
         // A suspect node has only missed a few heartbeats (a busy gateway or node): it is a last resort rather
         // than a refusal, since a failed store there is retried elsewhere anyway.
-        var candidates = fitting.Where(n => n.IsLive).ToList();
+        var live = fitting.Where(n => n.IsLive).ToList();
+        // A live node far slower than the others (NodeSpeeds) would hold every upload up: a last resort too.
+        var candidates = speeds is null ? live : live.Where(n => !speeds.IsSlow(n.Id)).ToList();
+        if (candidates.Count == 0) candidates = live;
         if (candidates.Count == 0) candidates = fitting;
         if (candidates.Count == 0) return null;
 
