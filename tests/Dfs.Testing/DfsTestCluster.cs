@@ -158,6 +158,21 @@ public sealed class DfsTestCluster : IAsyncDisposable
     {
         var result = await App.ResourceCommands.ExecuteCommandAsync(name, KnownResourceCommands.StartCommand, ct);
         if (!result.Success) throw new InvalidOperationException($"Starting {name} failed: {result.Message}");
+        // The command can return while the snapshot still shows the last instance's end (Exited after a kill), which the
+        // health wait would take for this start failing: wait for the new instance to show first.
+        // A start that fails at once never shows: after a while the health wait gives the verdict, with the output.
+        using (var shown = CancellationTokenSource.CreateLinkedTokenSource(ct))
+        {
+            shown.CancelAfter(TimeSpan.FromSeconds(30));
+            try
+            {
+                await App.ResourceNotifications.WaitForResourceAsync(name,
+                    e => e.Snapshot.State?.Text is { } state && !KnownResourceStates.TerminalStates.Contains(state), shown.Token);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+            }
+        }
         await WaitHealthyAsync(name, ct);
     }
 

@@ -1,4 +1,3 @@
-using Dfs.Contracts.Internal;
 using Dfs.Gateway.Nodes;
 using Dfs.Gateway.Tests.Metadata;
 
@@ -7,13 +6,12 @@ namespace Dfs.Gateway.Tests.Nodes;
 /// <summary>A node far slower than the others (a congested link, a failing disk) while it still heartbeats.</summary>
 public sealed class NodeSpeedsTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
     private const long Chunk = 256 * 1024;
 
     [Fact]
     public void A_node_many_times_slower_than_the_others_is_slow_until_its_mark_fades()
     {
-        var clock = new SteppedClock();
+        var clock = new PlacementTests.ManualClock();
         var speeds = new NodeSpeeds(clock);
         Guid fast1 = Guid.NewGuid(), fast2 = Guid.NewGuid(), slow = Guid.NewGuid();
         speeds.Record(fast1, Chunk, TimeSpan.FromMilliseconds(5));
@@ -33,7 +31,7 @@ public sealed class NodeSpeedsTests
     [Fact]
     public void Uniformly_slow_nodes_small_transfers_and_a_lone_node_are_never_slow()
     {
-        var speeds = new NodeSpeeds(new SteppedClock());
+        var speeds = new NodeSpeeds(new PlacementTests.ManualClock());
         Guid a = Guid.NewGuid(), b = Guid.NewGuid(), lone = Guid.NewGuid();
         // A busy machine slows every node alike: none stands out.
         speeds.Record(a, Chunk, TimeSpan.FromSeconds(2));
@@ -41,13 +39,13 @@ public sealed class NodeSpeedsTests
         Assert.False(speeds.IsSlow(a) || speeds.IsSlow(b));
 
         // A 1 KiB transfer measures the round trip, not the link.
-        var other = new NodeSpeeds(new SteppedClock());
+        var other = new NodeSpeeds(new PlacementTests.ManualClock());
         other.Record(a, Chunk, TimeSpan.FromMilliseconds(5));
         other.Record(lone, 1024, TimeSpan.FromSeconds(4));
         Assert.False(other.IsSlow(lone));
 
         // With no other node to compare with, slowness is the cluster's pace.
-        var single = new NodeSpeeds(new SteppedClock());
+        var single = new NodeSpeeds(new PlacementTests.ManualClock());
         single.Record(lone, Chunk, TimeSpan.FromSeconds(4));
         Assert.False(single.IsSlow(lone));
     }
@@ -55,13 +53,13 @@ public sealed class NodeSpeedsTests
     [Fact]
     public async Task Placement_leaves_a_slow_node_out_while_another_live_node_has_room()
     {
-        var clock = new SteppedClock();
+        var clock = new PlacementTests.ManualClock();
         await using var harness = await MetadataDatabases.CreateAsync(MetadataDatabases.Sqlite, clock);
         var registry = harness.Get<NodeRegistry>();
         var speeds = new NodeSpeeds(clock);
         var placement = new Placement(registry, speeds);
-        var fast = await Register(registry, "fast", 100 * Chunk);
-        var slow = await Register(registry, "slow", 100_000 * Chunk);     // all but always chosen by free space alone
+        var fast = await PlacementTests.Register(registry, "fast", 100 * Chunk);
+        var slow = await PlacementTests.Register(registry, "slow", 100_000 * Chunk);     // all but always chosen by free space alone
         speeds.Record(fast, Chunk, TimeSpan.FromMilliseconds(5));
         speeds.Record(slow, Chunk, TimeSpan.FromSeconds(4));
 
@@ -73,12 +71,12 @@ public sealed class NodeSpeedsTests
     [Fact]
     public async Task Requests_in_flight_to_a_node_are_failed_when_it_turns_slow()
     {
-        var clock = new SteppedClock();
+        var clock = new PlacementTests.ManualClock();
         await using var harness = await MetadataDatabases.CreateAsync(MetadataDatabases.Sqlite, clock);
         var registry = harness.Get<NodeRegistry>();
         var speeds = new NodeSpeeds(clock, registry);
-        var fast = await Register(registry, "fast", 100 * Chunk);
-        var slow = await Register(registry, "slow", 100 * Chunk);
+        var fast = await PlacementTests.Register(registry, "fast", 100 * Chunk);
+        var slow = await PlacementTests.Register(registry, "slow", 100 * Chunk);
         var inFlightToSlow = registry.Unreachable(slow);
         var inFlightToFast = registry.Unreachable(fast);
 
@@ -92,19 +90,5 @@ public sealed class NodeSpeedsTests
         Assert.False(inFlightToFast.IsCancellationRequested);
         // Later requests start with a fresh token: they are not failed for what came before them.
         Assert.False(registry.Unreachable(slow).IsCancellationRequested);
-    }
-
-    private static async Task<Guid> Register(NodeRegistry registry, string name, long free)
-    {
-        var id = Guid.NewGuid();
-        await registry.RegisterAsync(new NodeRegistration(id, name, $"http://127.0.0.1:1/{name}", new NodeUsage(free, free, 0, 0)), Ct);
-        return id;
-    }
-
-    private sealed class SteppedClock : TimeProvider
-    {
-        private DateTimeOffset _now = new(2026, 12, 6, 0, 0, 0, TimeSpan.Zero);
-        public override DateTimeOffset GetUtcNow() => _now;
-        public void Advance(TimeSpan by) => _now += by;
     }
 }

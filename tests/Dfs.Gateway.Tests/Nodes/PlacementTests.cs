@@ -72,14 +72,14 @@ public sealed class PlacementTests
         return counts;
     }
 
-    private static async Task<Guid> Register(NodeRegistry registry, string name, long free)
+    internal static async Task<Guid> Register(NodeRegistry registry, string name, long free)
     {
         var id = Guid.NewGuid();
         await registry.RegisterAsync(new NodeRegistration(id, name, $"http://127.0.0.1:1/{name}", new NodeUsage(free, free, 0, 0)), Ct);
         return id;
     }
 
-    private sealed class ManualClock : TimeProvider
+    internal sealed class ManualClock : TimeProvider
     {
         private DateTimeOffset _now = new(2026, 11, 22, 0, 0, 0, TimeSpan.Zero);
         public override DateTimeOffset GetUtcNow() => _now;
