@@ -61,6 +61,20 @@ public sealed class GatewayOptions
 
     [Range(1, 100_000)]
     public int GcBatchSize { get; set; } = 1000;
+
+    /// <summary>
+    /// The local port whose requests are the S3 API (the AppHost's endpoint "s3"); null: no S3 API. Without configured
+    /// addresses the gateway listens on it (loopback) beside its API port.
+    /// </summary>
+    [Range(1, 65535)]
+    public int? S3Port { get; set; }
+
+    /// <summary>
+    /// Virtual-host-style addressing: a request to BUCKET.{S3Domain} is for BUCKET (e.g. "s3.localhost"). Null: path-style
+    /// only (BUCKET as the first path segment), which every client can be told to use.
+    /// </summary>
+    [RegularExpression(@"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$", ErrorMessage = "Dfs:Gateway:S3Domain must be a host name such as s3.localhost.")]
+    public string? S3Domain { get; set; }
 }
 
 /// <summary>Dfs:Cluster: liveness timing shared by the gateway and the nodes.</summary>

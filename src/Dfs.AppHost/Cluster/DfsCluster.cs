@@ -16,6 +16,9 @@ namespace Dfs.AppHost.Cluster;
 public sealed class DfsCluster
 {
     public const string GatewayName = "gateway";
+
+    /// <summary>The gateway endpoint that serves the S3 API (cluster.json "s3").</summary>
+    public const string S3EndpointName = "s3";
     public const string ReplicatorName = "replicator";
     public const string MetadataName = "metadata";
     public const string MessagingName = "messaging";

@@ -148,6 +148,7 @@ public static class DfsClusterBuilderExtensions
         else gateway.WithHttpsEndpoint(port: port, isProxied: false)
             .WithEnvironment("Kestrel__Certificates__Default__Path", Path.GetFullPath(options.GatewayCertificatePath!))
             .WithEnvironment("Kestrel__Certificates__Default__Password", options.GatewayCertificatePassword ?? "");
+        gateway.WithS3Endpoint(cluster);
         gateway.WithGatewayHealthCheck(cluster)
             .WithEnvironment("Dfs__Gateway__ChunkSizeBytes", Invariant(options.ChunkSizeBytes))
             .WithEnvironment("Dfs__Gateway__ReplicationFactor", Invariant(options.ReplicationFactor))
@@ -161,6 +162,20 @@ public static class DfsClusterBuilderExtensions
         if (cluster.Profile.Profile == Profiles.Embedded || options.MessagingConnectionString is null && cluster.Profile.Profile == Profiles.External)
             gateway.WithReplicatorSettings(cluster);
         return gateway;
+    }
+
+    /// <summary>
+    /// The S3 API on a port of its own (endpoint "s3"), so that clients take its root as their endpoint URL; same scheme
+    /// (and certificate) as the gateway's API, not proxied for the same reason. The gateway learns which port is S3's from
+    /// Dfs__Gateway__S3Port.
+    /// </summary>
+    private static IResourceBuilder<ProjectResource> WithS3Endpoint(this IResourceBuilder<ProjectResource> gateway, DfsCluster cluster)
+    {
+        if (cluster.GatewayCertificateThumbprint is null) gateway.WithHttpEndpoint(name: DfsCluster.S3EndpointName, isProxied: false);
+        else gateway.WithHttpsEndpoint(name: DfsCluster.S3EndpointName, isProxied: false);
+        var s3 = gateway.GetEndpoint(DfsCluster.S3EndpointName);
+        return gateway.WithEnvironment("Dfs__Gateway__S3Port", s3.Property(EndpointProperty.TargetPort))
+            .WithUrlForEndpoint(DfsCluster.S3EndpointName, url => url.DisplayText = "S3");
     }
 
     /// <summary>

@@ -13,7 +13,7 @@ namespace Dfs.Gateway.Files;
 
 /// <summary>What the client asked for and promised about the body (its length when it declared one).</summary>
 public sealed record UploadRequest(string Path, ConflictPolicy Conflict, int ReplicationFactor, string? ExpectedMd5, string? ExpectedSha256,
-    long? DeclaredLength = null, Durability Durability = Durability.One);
+    long? DeclaredLength = null, Durability Durability = Durability.One, ObjectAttributes? Attributes = null);
 
 /// <summary>
 /// PUT: streams the body, cuts it into chunks, stores each on a node (<see cref="ChunkStorer"/>: elsewhere on failure), hashes
@@ -142,7 +142,7 @@ public sealed class UploadService(
                 $"Repr-Digest says sha-256 {expectedSha} but the body's SHA-256 is {shaHex}; nothing was stored.");
 
         var committed = await committer.CommitAsync(request.Path, request.Conflict,
-            new UploadedFile(offset, md5Hex, shaHex, chunkSize, request.ReplicationFactor, chunks), ct);
+            new UploadedFile(offset, md5Hex, shaHex, chunkSize, request.ReplicationFactor, chunks, request.Attributes), ct);
         metrics.FileStored(offset);
         // Debug: at thousands of small files a second, a line per file costs more than storing the file's metadata.
         logger.LogDebug("Stored {Path} v{Version}: {Size} bytes in {Chunks} chunks", committed.Result.Path, committed.Result.Version, offset, chunks.Count);
