@@ -51,6 +51,8 @@ public sealed class DfsCluster
 
     public string AdminPasswordPath => AdminPasswordFile.PathIn(StateDirectory);
 
+    public string AccessKeyMasterKeyPath => AccessKeyMasterKey.PathIn(StateDirectory);
+
     /// <summary>gateway, then gateway-2..gateway-G.</summary>
     public IEnumerable<string> GatewayNames =>
         Enumerable.Range(1, Options.Gateways).Select(i => i == 1 ? GatewayName : GatewayName + "-" + i.ToString(CultureInfo.InvariantCulture));
