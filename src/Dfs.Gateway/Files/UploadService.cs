@@ -100,6 +100,10 @@ public sealed class UploadService(
                 if (inFlight.Count >= options.Value.ParallelChunkStores) chunks.Add(await inFlight.Dequeue());
                 if (filled < chunkSize) break;
             }
+            // A body as long as it declared has been read without meeting its end: read it, so that a body that checks
+            // itself at its end (S3's checksums and trailers) does, and one longer than declared is refused.
+            if (await body.ReadAsync(new byte[1], ct) > 0)
+                throw DfsProblemException.BadRequest("Body too long", $"The body is longer than the {offset} bytes it declared; nothing was stored.");
             while (inFlight.Count > 0) chunks.Add(await inFlight.Dequeue());
             return await CommitAsync(request, md5, sha, chunkSize, offset, chunks, ct);
         }

@@ -1,4 +1,5 @@
 using Dfs.Gateway.Auth;
+using Dfs.Gateway.Auth.AccessKeys;
 using Dfs.Gateway.Http;
 using Dfs.Gateway.S3.Signing;
 using Microsoft.Extensions.Options;

@@ -18,7 +18,7 @@ public sealed record S3Target(string? Bucket, string? Key)
     public static S3Target Resolve(HttpContext context, string? virtualHostDomain)
     {
         var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
-        var path = raw is { Length: > 0 } && raw[0] == '/' ? raw : context.Request.PathBase + context.Request.Path;
+        var path = raw is { Length: > 0 } && raw[0] == '/' ? raw : (context.Request.PathBase + context.Request.Path).ToString();
         var query = path.IndexOf('?');
         if (query >= 0) path = path[..query];
         var decoded = Decode(path.TrimStart('/'));
@@ -64,9 +64,10 @@ public static class S3Keys
         var bucketPath = BucketPath(bucket);
         var isFolder = key.EndsWith('/');
         var body = isFolder ? key[..^1] : key;
-        if (body.Length == 0 || !DfsPath.TryNormalize(bucketPath + "/" + body, out var path, out var error))
-            throw new S3Exception(StatusCodes.Status400BadRequest, "InvalidArgument",
-                $"The key '{Shorten(key)}' cannot be stored: {(body.Length == 0 ? "a key must name something below the bucket." : error)}");
+        if (body.Length == 0)
+            throw new S3Exception(StatusCodes.Status400BadRequest, "InvalidArgument", $"The key '{Shorten(key)}' names no object below the bucket.");
+        if (!DfsPath.TryNormalize(bucketPath + "/" + body, out var path, out var error))
+            throw new S3Exception(StatusCodes.Status400BadRequest, "InvalidArgument", $"The key '{Shorten(key)}' cannot be stored: {error}");
         return (path, isFolder);
     }
 
