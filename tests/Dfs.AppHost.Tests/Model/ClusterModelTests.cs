@@ -289,7 +289,9 @@ public sealed class ClusterModelTests : IDisposable
         Assert.Equal(thumbprint, model.Cluster.GatewayCertificateThumbprint);
         Assert.Equal("https", model.Cluster.GatewayScheme);
         var gatewayEndpoints = model.Resource("gateway").Annotations.OfType<EndpointAnnotation>().ToList();
-        Assert.Equal(["https"], gatewayEndpoints.Select(e => e.Name));
+        // The API and the S3 API, both HTTPS only (one certificate).
+        Assert.Equal(["https", "s3"], gatewayEndpoints.Select(e => e.Name));
+        Assert.All(gatewayEndpoints, e => Assert.Equal("https", e.UriScheme));
         Assert.Equal(["http"], model.Resource("node-1").Annotations.OfType<EndpointAnnotation>().Select(e => e.UriScheme));
 
         foreach (var service in (string[])["gateway", "node-1", "replicator"])

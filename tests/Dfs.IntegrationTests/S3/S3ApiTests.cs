@@ -142,15 +142,19 @@ public sealed class S3ApiTests(ClusterFixture cluster) : IDisposable
         {
             BucketName = "s3-digests", Key = "file.bin", InputStream = new MemoryStream(other), MD5Digest = Convert.ToBase64String(MD5.HashData(original)),
         }, Ct));
-        // The SDK computes its own checksums: a wrong x-amz-checksum-sha256 is sent by hand, on a presigned PUT.
-        var url = await s3.GetPreSignedURLAsync(new GetPreSignedUrlRequest
+        // The SDK computes its own checksums: a wrong x-amz-checksum-sha256 is sent by hand, signed into a presigned PUT
+        // (x-amz-* headers must be signed, as on S3).
+        var wrongSha = Convert.ToBase64String(SHA256.HashData(original));
+        var presign = new GetPreSignedUrlRequest
         {
             BucketName = "s3-digests", Key = "file.bin", Verb = HttpVerb.PUT, Expires = DateTime.UtcNow.AddMinutes(5), Protocol = Protocol.HTTP,
-        });
-        using (var wrongSha = new HttpRequestMessage(HttpMethod.Put, url) { Content = new ByteArrayContent(other) })
+        };
+        presign.Headers["x-amz-checksum-sha256"] = wrongSha;
+        var url = await s3.GetPreSignedURLAsync(presign);
+        using (var put = new HttpRequestMessage(HttpMethod.Put, url) { Content = new ByteArrayContent(other) })
         {
-            wrongSha.Headers.Add("x-amz-checksum-sha256", Convert.ToBase64String(SHA256.HashData(original)));
-            using var answer = await _s3.Raw().SendAsync(wrongSha, Ct);
+            put.Headers.Add("x-amz-checksum-sha256", wrongSha);
+            using var answer = await _s3.Raw().SendAsync(put, Ct);
             Assert.Equal(HttpStatusCode.BadRequest, answer.StatusCode);
             Assert.Equal("BadDigest", XDocument.Parse(await answer.Content.ReadAsStringAsync(Ct)).Root!.Element("Code")!.Value);
         }

@@ -19,7 +19,11 @@ public sealed class ObjectHeaders : Migration
 
     protected override void Down(MigrationBuilder migrationBuilder)
     {
-        migrationBuilder.DropColumn(name: "MultipartETag", table: "file_versions");
-        migrationBuilder.DropColumn(name: "ObjectHeaders", table: "file_versions");
+        foreach (var column in new[] { "MultipartETag", "ObjectHeaders" })
+        {
+            // As in NodeDrainingSince: EF's SQLite drop rebuilds the table from a model these migrations do not carry.
+            if (migrationBuilder.IsNpgsql()) migrationBuilder.DropColumn(name: column, table: "file_versions");
+            else migrationBuilder.Sql($"ALTER TABLE \"file_versions\" DROP COLUMN \"{column}\";");
+        }
     }
 }
