@@ -20,11 +20,12 @@ public static class Program
         var messaging = builder.AddMessaging(dfs);          // RabbitMQ + its epmd, your broker, or none (embedded: in-memory bus)
         var cache = builder.AddCache(dfs);                  // Redis, your server, or none (embedded: in-process caches)
         var adminPassword = builder.AddAdminPassword(dfs);
+        var accessKeyMasterKey = builder.AddAccessKeyMasterKey(dfs);
         var clusterSecret = builder.AddClusterSecret(dfs);
 
         var gateways = dfs.GatewayNames.Select(name => builder.AddProject<Projects.Dfs_Gateway>(name)
             .WithDfsService(dfs, clusterSecret)
-            .AsGateway(dfs, adminPassword)
+            .AsGateway(dfs, adminPassword, accessKeyMasterKey)
             .WithReference(metadata).WaitFor(metadata)
             .WithServer(messaging)
             .WithServer(cache)).ToList();

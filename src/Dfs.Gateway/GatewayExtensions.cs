@@ -10,6 +10,7 @@ using Dfs.Gateway.Namespace;
 using Dfs.Gateway.Replication;
 using Dfs.Gateway.Nodes;
 using Dfs.Gateway.RateLimiting;
+using Dfs.Gateway.S3;
 using Dfs.Gateway.Shared;
 using Dfs.ServiceDefaults;
 using Microsoft.Extensions.Options;
@@ -59,6 +60,7 @@ public static class GatewayExtensions
         builder.Services.AddSingleton<IStorageNodeClient>(sp =>
             new StorageNodeClient(() => sp.GetRequiredService<IHttpClientFactory>().CreateClient(StorageNodesHttpClient)));
 
+        builder.AddS3Api();
         builder.Services.AddDfsProblems();
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer<Auth.SecuritySchemesTransformer>());
         return builder;
@@ -73,6 +75,9 @@ public static class GatewayExtensions
 
     public static WebApplication MapGateway(this WebApplication app)
     {
+        // First: requests on the S3 port are S3's whatever their path, with their own authentication and errors.
+        app.UseS3Api();
+        app.UseRouting();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseDotSegmentRefusal();
@@ -103,6 +108,8 @@ public static class GatewayExtensions
 
         // The web console (/console): the product UI, on the same users, tokens and access rules as the API.
         app.MapConsole();
+
+        app.MapS3Documentation();
 
         app.MapGroup("/internal").WithTags("Internal").ExcludeFromDescription()
             .MapInternalNodeEndpoints()

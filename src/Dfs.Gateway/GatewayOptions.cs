@@ -4,7 +4,7 @@ using Dfs.Contracts.Cluster;
 namespace Dfs.Gateway;
 
 /// <summary>Dfs:Gateway.</summary>
-public sealed class GatewayOptions
+public sealed class GatewayOptions : IValidatableObject
 {
     public const string Section = "Dfs:Gateway";
 
@@ -61,6 +61,45 @@ public sealed class GatewayOptions
 
     [Range(1, 100_000)]
     public int GcBatchSize { get; set; } = 1000;
+
+    /// <summary>
+    /// The local port whose requests are the S3 API (the AppHost's endpoint "s3"); null: no S3 API. Without configured
+    /// addresses the gateway listens on it (loopback) beside its API port.
+    /// </summary>
+    [Range(1, 65535)]
+    public int? S3Port { get; set; }
+
+    /// <summary>
+    /// Virtual-host-style addressing: a request to BUCKET.{S3Domain} is for BUCKET (e.g. "s3.localhost"). Null: path-style
+    /// only (BUCKET as the first path segment), which every client can be told to use.
+    /// </summary>
+    [RegularExpression(@"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$", ErrorMessage = "Dfs:Gateway:S3Domain must be a host name such as s3.localhost.")]
+    public string? S3Domain { get; set; }
+
+    /// <summary>
+    /// 64 hex digits (32 bytes): the AES-256-GCM key the S3 access keys' secrets are sealed with in the metadata store.
+    /// SigV4 needs each secret in the clear, so it cannot be hashed; kept out of the database, a copy of the database alone
+    /// gives no secret away. Every gateway of a cluster needs the same one. Unset (or empty): access keys can be neither
+    /// created nor used, everything else works.
+    /// </summary>
+    public string? AccessKeyMasterKey { get; set; }
+
+    public const int AccessKeyMasterKeyHexDigits = 64;
+
+    /// <summary>The master key's 32 bytes, or null when it is not set.</summary>
+    public byte[]? AccessKeyMasterKeyBytes() =>
+        string.IsNullOrEmpty(AccessKeyMasterKey) ? null : Convert.FromHexString(AccessKeyMasterKey);
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        // The value is a secret: the message says what is wrong with it, never what it is.
+        if (!string.IsNullOrEmpty(AccessKeyMasterKey)
+            && (AccessKeyMasterKey.Length != AccessKeyMasterKeyHexDigits || !AccessKeyMasterKey.All(char.IsAsciiHexDigit)))
+            yield return new ValidationResult(
+                $"{Section}:{nameof(AccessKeyMasterKey)} must be {AccessKeyMasterKeyHexDigits} hex digits (a 32-byte key), not {AccessKeyMasterKey.Length} characters"
+                + (AccessKeyMasterKey.All(char.IsAsciiHexDigit) ? "" : " with some that are not hex digits") + ".",
+                [nameof(AccessKeyMasterKey)]);
+    }
 }
 
 /// <summary>Dfs:Cluster: liveness timing shared by the gateway and the nodes.</summary>

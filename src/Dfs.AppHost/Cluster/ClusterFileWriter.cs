@@ -55,7 +55,7 @@ internal sealed class ClusterFileWriter(DfsCluster cluster, DistributedApplicati
     private void Write()
     {
         var file = new ClusterFile(cluster.Profile.Profile, GatewayUrl, DashboardUrl,
-            [.. model.Resources.Select(r => _resources.GetValueOrDefault(r.Name)).OfType<ClusterResource>()]);
+            [.. model.Resources.Select(r => _resources.GetValueOrDefault(r.Name)).OfType<ClusterResource>()], S3: S3Url);
         try { file.Write(cluster.StateDirectory); }
         catch (IOException e) { logger.LogWarning("Writing {File} failed: {Error}", FilePath, e.Message); }
     }
@@ -84,21 +84,23 @@ internal sealed class ClusterFileWriter(DfsCluster cluster, DistributedApplicati
     {
         var dfs = WriteCliLauncher();
         Console.Out.WriteLine($"Dfs gateway:  {GatewayUrl}   (web console: {GatewayUrl}/console, OpenAPI: {GatewayUrl}/swagger)");
+        Console.Out.WriteLine($"S3 endpoint:  {S3Url}   (access keys: {dfs} user keys create; docs/s3.md)");
         Console.Out.WriteLine($"Sign in:      {dfs} login --user {AdminPassword.User}");
         Console.Out.WriteLine($"Cluster file: {FilePath}   (Ctrl+C stops everything)");
     }
 
     /// <summary>The first gateway that runs (with --gateways G, a client finds the cluster while any of them does).</summary>
-    private string GatewayUrl
+    private string GatewayUrl => EndpointUrl(cluster.GatewayScheme);
+
+    /// <summary>The S3 API of that gateway.</summary>
+    private string S3Url => EndpointUrl(DfsCluster.S3EndpointName);
+
+    private string EndpointUrl(string endpointName)
     {
-        get
-        {
-            var name = cluster.GatewayNames.FirstOrDefault(g => _resources.TryGetValue(g, out var r) && ResourceStates.IsRunning(r.State))
-                ?? DfsCluster.GatewayName;
-            var gateway = (ProjectResource)model.Resources.Single(r => r.Name == name);
-            var endpoint = gateway.GetEndpoint(cluster.GatewayScheme);
-            return $"{cluster.GatewayScheme}://127.0.0.1:{endpoint.Port}";
-        }
+        var name = cluster.GatewayNames.FirstOrDefault(g => _resources.TryGetValue(g, out var r) && ResourceStates.IsRunning(r.State))
+            ?? DfsCluster.GatewayName;
+        var gateway = (ProjectResource)model.Resources.Single(r => r.Name == name);
+        return $"{cluster.GatewayScheme}://127.0.0.1:{gateway.GetEndpoint(endpointName).Port}";
     }
 
     private string? DashboardUrl =>

@@ -16,6 +16,9 @@ namespace Dfs.AppHost.Cluster;
 public sealed class DfsCluster
 {
     public const string GatewayName = "gateway";
+
+    /// <summary>The gateway endpoint that serves the S3 API (cluster.json "s3").</summary>
+    public const string S3EndpointName = "s3";
     public const string ReplicatorName = "replicator";
     public const string MetadataName = "metadata";
     public const string MessagingName = "messaging";
@@ -47,6 +50,8 @@ public sealed class DfsCluster
     public string GatewayScheme => GatewayCertificateThumbprint is null ? "http" : "https";
 
     public string AdminPasswordPath => AdminPasswordFile.PathIn(StateDirectory);
+
+    public string AccessKeyMasterKeyPath => AccessKeyMasterKey.PathIn(StateDirectory);
 
     /// <summary>gateway, then gateway-2..gateway-G.</summary>
     public IEnumerable<string> GatewayNames =>

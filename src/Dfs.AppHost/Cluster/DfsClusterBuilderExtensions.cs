@@ -82,6 +82,13 @@ public static class DfsClusterBuilderExtensions
         builder.AddParameter("admin-password", new AdminPasswordFileDefault(cluster.AdminPasswordPath), secret: true);
 
     /// <summary>
+    /// The key the gateways seal S3 access keys' secrets with, the same for all of them: the secret parameter
+    /// access-key-master-key, by default the state folder's generated one.
+    /// </summary>
+    public static IResourceBuilder<ParameterResource> AddAccessKeyMasterKey(this IDistributedApplicationBuilder builder, DfsCluster cluster) =>
+        builder.AddParameter("access-key-master-key", new AccessKeyMasterKeyFileDefault(cluster.AccessKeyMasterKeyPath), secret: true);
+
+    /// <summary>
     /// The secret every service signs internal requests with: the secret parameter cluster-secret, new for each run (a
     /// deployment manifest asks for a generated one instead of carrying this run's).
     /// </summary>
@@ -135,10 +142,11 @@ public static class DfsClusterBuilderExtensions
 
     /// <summary>
     /// The gateway's endpoint (http, or https with --gateway-cert; a fixed port with --gateway-port), its settings (chunk
-    /// size, replication factor, GC timing), the first admin's password, and its web console as a link on the dashboard.
+    /// size, replication factor, GC timing), the first admin's password, the access key master key, and its web console as a
+    /// link on the dashboard.
     /// </summary>
     public static IResourceBuilder<ProjectResource> AsGateway(this IResourceBuilder<ProjectResource> gateway, DfsCluster cluster,
-        IResourceBuilder<ParameterResource> adminPassword)
+        IResourceBuilder<ParameterResource> adminPassword, IResourceBuilder<ParameterResource> accessKeyMasterKey)
     {
         var options = cluster.Options;
         // --gateway-port is the first gateway's; the others take free ports.
@@ -148,10 +156,12 @@ public static class DfsClusterBuilderExtensions
         else gateway.WithHttpsEndpoint(port: port, isProxied: false)
             .WithEnvironment("Kestrel__Certificates__Default__Path", Path.GetFullPath(options.GatewayCertificatePath!))
             .WithEnvironment("Kestrel__Certificates__Default__Password", options.GatewayCertificatePassword ?? "");
+        gateway.WithS3Endpoint(cluster);
         gateway.WithGatewayHealthCheck(cluster)
             .WithEnvironment("Dfs__Gateway__ChunkSizeBytes", Invariant(options.ChunkSizeBytes))
             .WithEnvironment("Dfs__Gateway__ReplicationFactor", Invariant(options.ReplicationFactor))
             .WithEnvironment(AdminPassword.PasswordVariable, adminPassword)
+            .WithEnvironment(AccessKeyMasterKey.Variable, accessKeyMasterKey)
             .WithUrlForEndpoint(cluster.GatewayScheme, url => url.DisplayText = "API")
             .WithUrl(ReferenceExpression.Create($"{gateway.GetEndpoint(cluster.GatewayScheme)}/console"), "Console")
             .WithUrl(ReferenceExpression.Create($"{gateway.GetEndpoint(cluster.GatewayScheme)}/swagger"), "OpenAPI");
@@ -161,6 +171,20 @@ public static class DfsClusterBuilderExtensions
         if (cluster.Profile.Profile == Profiles.Embedded || options.MessagingConnectionString is null && cluster.Profile.Profile == Profiles.External)
             gateway.WithReplicatorSettings(cluster);
         return gateway;
+    }
+
+    /// <summary>
+    /// The S3 API on a port of its own (endpoint "s3"), so that clients take its root as their endpoint URL; same scheme
+    /// (and certificate) as the gateway's API, not proxied for the same reason. The gateway learns which port is S3's from
+    /// Dfs__Gateway__S3Port.
+    /// </summary>
+    private static IResourceBuilder<ProjectResource> WithS3Endpoint(this IResourceBuilder<ProjectResource> gateway, DfsCluster cluster)
+    {
+        if (cluster.GatewayCertificateThumbprint is null) gateway.WithHttpEndpoint(name: DfsCluster.S3EndpointName, isProxied: false);
+        else gateway.WithHttpsEndpoint(name: DfsCluster.S3EndpointName, isProxied: false);
+        var s3 = gateway.GetEndpoint(DfsCluster.S3EndpointName);
+        return gateway.WithEnvironment("Dfs__Gateway__S3Port", s3.Property(EndpointProperty.TargetPort))
+            .WithUrlForEndpoint(DfsCluster.S3EndpointName, url => url.DisplayText = "S3");
     }
 
     /// <summary>

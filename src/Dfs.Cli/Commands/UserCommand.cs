@@ -6,18 +6,19 @@ using Spectre.Console;
 
 namespace Dfs.Cli.Commands;
 
-/// <summary>`dfs user …`: user management (admins), and `passwd` for everyone's own password.</summary>
+/// <summary>`dfs user …`: user management (admins), and `passwd` and `keys` for everyone's own password and S3 access keys.</summary>
 internal static class UserCommand
 {
     public static Command Create(CliSession session)
     {
-        var command = new Command("user", "Users: list, add, remove, set password, quota or admin role (admins; `passwd` also for yourself).");
+        var command = new Command("user", "Users: list, add, remove, set password, quota or admin role (admins; `passwd` and `keys` also for yourself).");
         command.Add(List(session));
         command.Add(Add(session));
         command.Add(Passwd(session));
         command.Add(Remove(session));
         command.Add(Quota(session));
         command.Add(Admin(session));
+        command.Add(AccessKeyCommands.Create(session));
         return command;
     }
 

@@ -27,6 +27,7 @@ public static class ApiRoutes
     public const string Password = "/api/auth/password";
     public const string Users = "/api/users";
     public const string Shares = "/api/shares";
+    public const string AccessKeys = "/api/keys";
 
     /// <summary>DELETE /api/auth/tokens/{id}.</summary>
     public static string AuthToken(Guid id) => $"{AuthTokens}/{id}";
@@ -36,6 +37,9 @@ public static class ApiRoutes
 
     /// <summary>DELETE /api/shares/{id}.</summary>
     public static string Share(Guid id) => $"{Shares}/{id}";
+
+    /// <summary>DELETE /api/keys/{id}: revokes an S3 access key.</summary>
+    public static string AccessKey(string id) => $"{AccessKeys}/{Uri.EscapeDataString(id)}";
 
     public const string InternalNodes = "/internal/nodes";
     public const string InternalReplicas = "/internal/replicas";

@@ -47,3 +47,15 @@ public sealed record ShareList(IReadOnlyList<ShareInfo> Given, IReadOnlyList<Sha
 
 /// <summary>POST /api/shares: User is the grantee's name; Access is "read" or "readwrite" (<see cref="ShareAccess"/>).</summary>
 public sealed record CreateShareRequest(string Path, string User, string Access);
+
+/// <summary>POST /api/keys: an S3 access key for the caller, or (admin) for User; Name is a label of at most 100 characters.</summary>
+public sealed record CreateAccessKeyRequest(string? Name = null, string? User = null);
+
+/// <summary>
+/// Answer to POST /api/keys (201): Id is the access key id ("DFS" and 17 base32 characters), Secret the secret access key
+/// (40 letters and digits), shown only here.
+/// </summary>
+public sealed record AccessKeyCreated(string Id, string Secret, string User, string Name, DateTime CreatedAt);
+
+/// <summary>GET /api/keys: an S3 access key without its secret.</summary>
+public sealed record AccessKeyInfo(string Id, string User, string Name, DateTime CreatedAt, DateTime? LastUsedAt);

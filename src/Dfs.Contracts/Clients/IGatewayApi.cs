@@ -105,4 +105,15 @@ public interface IGatewayApi
 
     [Delete("/api/shares/{id}")]
     Task DeleteShareAsync(Guid id, CancellationToken ct = default);
+
+    /// <summary>An S3 access key for the caller, or (admin) for request.User; the secret is in this answer only.</summary>
+    [Post("/api/keys")]
+    Task<AccessKeyCreated> CreateAccessKeyAsync([Body] CreateAccessKeyRequest request, CancellationToken ct = default);
+
+    /// <summary>The caller's access keys; an admin may name a user, or leave it out for everyone's.</summary>
+    [Get("/api/keys")]
+    Task<IReadOnlyList<AccessKeyInfo>> ListAccessKeysAsync([Query] string? user = null, CancellationToken ct = default);
+
+    [Delete("/api/keys/{id}")]
+    Task RevokeAccessKeyAsync(string id, CancellationToken ct = default);
 }

@@ -10,13 +10,15 @@ namespace Dfs.Contracts.Cluster;
 /// or older than the reader: unknown fields are ignored, and missing ones read as empty (see <see cref="Read"/>).
 /// </summary>
 /// <param name="AdminUser">The gateway's first admin when it is not <see cref="AdminPasswordFile.DefaultUser"/>.</param>
+/// <param name="S3">The first gateway's S3 endpoint URL: what S3 clients take as their endpoint URL.</param>
 public sealed record ClusterFile(
     string Profile,
     string Gateway,
     string? Dashboard,
     IReadOnlyList<ClusterResource> Resources,
     string? DashboardToken = null,
-    string? AdminUser = null)
+    string? AdminUser = null,
+    string? S3 = null)
 {
     public const string FileName = "cluster.json";
 

@@ -1,3 +1,5 @@
+using Dfs.Gateway.Auth.AccessKeys;
+
 namespace Dfs.Gateway.Auth;
 
 public static class AuthExtensions
@@ -18,10 +20,12 @@ public static class AuthExtensions
         builder.Services.AddScoped<AccessControl>();
         builder.Services.AddScoped<UserService>();
         builder.Services.AddScoped<TokenService>();
+        builder.Services.AddSingleton<AccessKeyCipher>();
+        builder.Services.AddScoped<AccessKeyService>();
         return builder;
     }
 
     /// <summary>Authentication for every request (the user is known to what follows, rate limiting included), then authorization.</summary>
     public static RouteGroupBuilder MapAuthApi(this RouteGroupBuilder api) =>
-        api.MapAuthEndpoints().MapUserEndpoints().MapShareEndpoints();
+        api.MapAuthEndpoints().MapUserEndpoints().MapShareEndpoints().MapAccessKeyEndpoints();
 }

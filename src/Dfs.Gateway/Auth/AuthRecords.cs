@@ -39,7 +39,7 @@ public sealed class ShareRecord
 
 internal static class AuthModel
 {
-    /// <summary>Mirrors the UsersTokensShares migration.</summary>
+    /// <summary>Mirrors the UsersTokensShares and AccessKeys migrations.</summary>
     public static void Configure(ModelBuilder model)
     {
         model.Entity<UserRecord>(e =>
@@ -66,5 +66,6 @@ internal static class AuthModel
             e.HasOne<UserRecord>().WithMany().HasForeignKey(x => x.OwnerId).OnDelete(DeleteBehavior.Restrict);
             e.HasOne<UserRecord>().WithMany().HasForeignKey(x => x.GranteeId).OnDelete(DeleteBehavior.Cascade);
         });
+        AccessKeys.AccessKeyModel.Configure(model);
     }
 }

@@ -8,7 +8,8 @@ namespace Dfs.Gateway.Auth;
 /// Credentials verified in the last CredentialCacheSeconds, keyed by a SHA-256 of the credential: a Basic password
 /// costs a slow hash, which must not be paid on every request. Each entry remembers the credentials epoch it was verified
 /// under; any change to users or tokens on any gateway ends the epoch, so every gateway stops trusting its entries on its
-/// next request. When the epoch cannot be read (Redis unreachable), nothing is cached or served from here.
+/// next request. When the epoch cannot be read (Redis unreachable), nothing is cached or served from here. An S3 access
+/// key's entry also carries its secret, which SigV4 checks signatures with.
 /// </summary>
 public sealed class CredentialCache
 {
@@ -30,13 +31,18 @@ public sealed class CredentialCache
         shared.LinkChanged += _entries.Clear;
     }
 
-    private sealed record Entry(Caller Caller, string Epoch, DateTimeOffset ExpiresAt);
+    private sealed record Entry(Caller Caller, string Epoch, DateTimeOffset ExpiresAt, string? Secret);
 
     /// <summary>The epoch to look credentials up under, read once per request; null: cache nothing now.</summary>
     public ValueTask<string?> EpochAsync() =>
         _options.Value.CredentialCacheSeconds == 0 ? ValueTask.FromResult<string?>(null) : _shared.ReadEpochAsync(SharedEpoch.Credentials);
 
-    public Caller? Get(string key, string? epoch)
+    public Caller? Get(string key, string? epoch) => Lookup(key, epoch)?.Caller;
+
+    /// <summary>As <see cref="Get"/>, with the secret the entry was kept with (<see cref="Set"/>'s <c>secret</c>).</summary>
+    public (Caller Caller, string? Secret)? GetWithSecret(string key, string? epoch) => Lookup(key, epoch) is { } entry ? (entry.Caller, entry.Secret) : null;
+
+    private Entry? Lookup(string key, string? epoch)
     {
         if (epoch is null) return null;
         if (_entries.TryGetValue(key, out var entry))
@@ -44,7 +50,7 @@ public sealed class CredentialCache
             if (entry.Epoch == epoch && entry.ExpiresAt > _clock.GetUtcNow())
             {
                 _metrics.CredentialLookup(hit: true);
-                return entry.Caller;
+                return entry;
             }
             _entries.TryRemove(new KeyValuePair<string, Entry>(key, entry));
         }
@@ -53,17 +59,17 @@ public sealed class CredentialCache
     }
 
     /// <summary>Keeps a verified credential under the epoch read before it was looked up (a change since then ended it).</summary>
-    public void Set(string key, Caller caller, string? epoch, DateTimeOffset? notAfter = null)
+    public void Set(string key, Caller caller, string? epoch, DateTimeOffset? notAfter = null, string? secret = null)
     {
         var seconds = _options.Value.CredentialCacheSeconds;
         if (epoch is null || seconds == 0) return;
         var expires = _clock.GetUtcNow().AddSeconds(seconds);
         if (notAfter is { } limit && limit < expires) expires = limit;
         if (_entries.Count >= MaxEntries) Prune();
-        _entries[key] = new Entry(caller, epoch, expires);
+        _entries[key] = new Entry(caller, epoch, expires, secret);
     }
 
-    /// <summary>After a change to users or tokens is committed: every gateway's entries end.</summary>
+    /// <summary>After a change to users, tokens or access keys is committed: every gateway's entries end.</summary>
     public Task InvalidateAsync()
     {
         _entries.Clear();

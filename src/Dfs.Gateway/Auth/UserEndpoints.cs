@@ -41,7 +41,7 @@ public static class UserEndpoints
                 await service.DeleteAsync(name, ct);
                 return TypedResults.NoContent();
             })
-            .WithName("DeleteUser").WithSummary("Deletes a user, their tokens and shares to and from them; their files stay. Not the last admin.")
+            .WithName("DeleteUser").WithSummary("Deletes a user, their tokens, access keys and shares to and from them; their files stay. Not the last admin.")
             .Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         return api;
     }

@@ -76,7 +76,7 @@ public sealed class UserService(MetadataDbContext db, NamespaceService names, Pa
         await cache.InvalidateAsync();
     }
 
-    /// <summary>Removes the user, their tokens and every share to or from them; the files in their home stay.</summary>
+    /// <summary>Removes the user, their tokens, their access keys and every share to or from them; the files in their home stay.</summary>
     public async Task DeleteAsync(string name, CancellationToken ct)
     {
         var id = await names.RetryAsync(async () =>
@@ -86,6 +86,7 @@ public sealed class UserService(MetadataDbContext db, NamespaceService names, Pa
                 throw DfsProblemException.Conflict($"'{name}' is the last admin and cannot be deleted.");
             await db.Shares.Where(s => s.OwnerId == user.Id || s.GranteeId == user.Id).ExecuteDeleteAsync(ct);
             await db.Tokens.Where(t => t.UserId == user.Id).ExecuteDeleteAsync(ct);
+            await db.AccessKeys.Where(k => k.UserId == user.Id).ExecuteDeleteAsync(ct);
             await db.Users.Where(u => u.Id == user.Id).ExecuteDeleteAsync(ct);
             return user.Id;
         }, ct);

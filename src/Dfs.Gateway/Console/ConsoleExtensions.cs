@@ -32,7 +32,8 @@ public static class ConsoleExtensions
         console.MapConsoleAssets()
             .MapConsoleSignIn()
             .MapClusterPage()
-            .MapFileBrowser();
+            .MapFileBrowser()
+            .MapAccessKeysPage();
         console.MapGet("/{**rest}", (string? rest, HttpContext context) =>
             ConsoleHtml.ErrorPage(context, StatusCodes.Status404NotFound, "Not found", $"The console has no page /console/{rest}."));
         return app;

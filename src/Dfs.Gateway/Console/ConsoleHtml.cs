@@ -38,6 +38,7 @@ internal static class ConsoleHtml
             html.Append("<nav>");
             NavLink(html, "cluster", ConsoleRoutes.Cluster, "Cluster", nav);
             NavLink(html, "files", ConsoleRoutes.FilesAt(caller.IsAdmin ? "/" : caller.Home), "Files", nav);
+            NavLink(html, "keys", ConsoleRoutes.Keys, "Access keys", nav);
             html.Append("</nav><span class=\"spacer\"></span><span class=\"user\" id=\"whoami\" data-user=\"").Append(E(caller.Name))
                 .Append("\" data-admin=\"").Append(caller.IsAdmin ? "true" : "false").Append("\">").Append(E(caller.Name));
             if (caller.IsAdmin) html.Append(" <span class=\"badge\">admin</span>");

@@ -11,6 +11,7 @@ public static class ConsoleRoutes
     public const string Download = Prefix + "/download";
     public const string Upload = Prefix + "/upload";
     public const string Mkdir = Prefix + "/mkdir";
+    public const string Keys = Prefix + "/keys";
     public const string Assets = Prefix + "/assets";
     public const string Stylesheet = Assets + "/console.css";
     public const string Script = Assets + "/console.js";
@@ -24,6 +25,8 @@ public static class ConsoleRoutes
     public static string Drain(Guid node) => $"{Prefix}/nodes/{node}/drain";
 
     public static string CancelDrain(Guid node) => $"{Prefix}/nodes/{node}/drain/cancel";
+
+    public static string RevokeKey(string id) => $"{Keys}/{Uri.EscapeDataString(id)}/revoke";
 
     /// <param name="sessionEnded">The request carried a session the gateway no longer accepts (signed out, expired, revoked).</param>
     public static string LoginFor(string? returnUrl, bool sessionEnded = false) =>

@@ -18,7 +18,7 @@ internal static class ConsoleSecurity
 
     public const string TokenCookie = "dfs_console_csrf";
 
-    /// <summary>A sign-in, a folder name or a drain: a form this size is already far more than any of them.</summary>
+    /// <summary>A sign-in, a folder or key name, a drain: a form this size is already far more than any of them.</summary>
     private const long MaxFormBytes = 64 * 1024;
 
     public const string ContentSecurityPolicy =

@@ -20,6 +20,7 @@ public sealed class MetadataDbContext(DbContextOptions<MetadataDbContext> option
     public DbSet<Auth.UserRecord> Users => Set<Auth.UserRecord>();
     public DbSet<Auth.TokenRecord> Tokens => Set<Auth.TokenRecord>();
     public DbSet<Auth.ShareRecord> Shares => Set<Auth.ShareRecord>();
+    public DbSet<Auth.AccessKeys.AccessKeyRecord> AccessKeys => Set<Auth.AccessKeys.AccessKeyRecord>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder conventions)
     {

@@ -30,6 +30,10 @@ public sealed class FileVersionRecord
     public int ChunkCount { get; set; }
     public int ReplicationFactor { get; set; }
     public DateTime CreatedAt { get; set; }
+    /// <summary>Content-Type, user metadata (x-amz-meta-*) and the other headers a client stored with the object (JSON); null: none.</summary>
+    public string? ObjectHeaders { get; set; }
+    /// <summary>The S3 ETag of a version assembled from a multipart upload ("md5-of-part-md5s-N"); null: the MD5 is the ETag.</summary>
+    public string? MultipartETag { get; set; }
 }
 
 public sealed class VersionChunkRecord

@@ -8,7 +8,22 @@ using Microsoft.EntityFrameworkCore;
 namespace Dfs.Gateway.Files;
 
 /// <summary>Everything an upload learned before it commits: the whole file's digests and where each chunk went.</summary>
-public sealed record UploadedFile(long Size, string Md5, string Sha256, long ChunkSize, int ReplicationFactor, IReadOnlyList<StoredChunk> Chunks);
+public sealed record UploadedFile(long Size, string Md5, string Sha256, long ChunkSize, int ReplicationFactor, IReadOnlyList<StoredChunk> Chunks,
+    ObjectAttributes? Attributes = null);
+
+/// <summary>
+/// What a client keeps with an object besides its bytes (S3: Content-Type, x-amz-meta-*, Content-Disposition…; header names
+/// lowercase) and, for a version assembled from a multipart upload, its S3 ETag.
+/// </summary>
+public sealed record ObjectAttributes(IReadOnlyDictionary<string, string> Headers, string? MultipartETag = null)
+{
+    public string? HeadersJson => Headers.Count == 0 ? null : System.Text.Json.JsonSerializer.Serialize(Headers);
+
+    public static IReadOnlyDictionary<string, string> ParseHeaders(string? json) =>
+        string.IsNullOrEmpty(json)
+            ? new Dictionary<string, string>()
+            : System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(json) ?? new Dictionary<string, string>();
+}
 
 /// <param name="Inline">The chunk's bytes when they are kept in the metadata store instead of on <paramref name="Nodes"/>.</param>
 public sealed record StoredChunk(int Index, string Id, long Offset, long Size, IReadOnlyList<Guid> Nodes, byte[]? Inline = null);
@@ -83,6 +98,8 @@ public sealed class FileCommitter(NamespaceService names)
                 ChunkCount = file.Chunks.Count,
                 ReplicationFactor = file.ReplicationFactor,
                 CreatedAt = now,
+                ObjectHeaders = file.Attributes?.HeadersJson,
+                MultipartETag = file.Attributes?.MultipartETag,
             };
             db.Versions.Add(version);
             entry.CurrentVersionId = version.Id;

@@ -68,11 +68,12 @@ public static class FileEndpoints
 
     /// <summary>
     /// Stores the request's body as <paramref name="request"/>'s file for the request's user: their write access, the
-    /// conflict and quota checks that can be decided before a byte is read, then the streamed upload. The API's PUT
-    /// and the console's upload both go through here, so they refuse the same things the same way.
+    /// conflict and quota checks that can be decided before a byte is read, then the streamed upload. The API's PUT,
+    /// the console's upload and S3's PutObject all go through here, so they refuse the same things the same way
+    /// (<paramref name="body"/>: the bytes when they are not the request's body as it came, e.g. S3's aws-chunked).
     /// </summary>
     internal static async Task<CommittedFile> StoreBodyAsync(HttpContext context, UploadRequest request,
-        UploadService uploads, NamespaceService names, AccessControl access, CancellationToken ct)
+        UploadService uploads, NamespaceService names, AccessControl access, CancellationToken ct, Stream? body = null)
     {
         var target = request.Path;
         var policy = request.Conflict;
@@ -100,7 +101,7 @@ public static class FileEndpoints
             await Quotas.CheckAsync(names.Db, target, length, replaced, ct);
         }
 
-        return await uploads.UploadAsync(request, context.Request.Body, ct);
+        return await uploads.UploadAsync(request, body ?? context.Request.Body, ct);
     }
 
     /// <summary>
@@ -160,31 +161,41 @@ public static class FileEndpoints
         response.ContentLength = version.Size == 0 ? 0 : to - from + 1;
         if (HttpMethods.IsHead(context.Request.Method) || version.Size == 0) return;
 
-        var layout = cache.GetLayout(version.Id);
-        Func<CancellationToken, Task<IReadOnlyList<ChunkLayout>>>? reload = null;
-        if (layout is null)
-        {
-            layout = await names.LoadLayoutAsync(version.Id, ct);
-            cache.PutLayout(version.Id, layout);
-        }
-        else
-        {
-            reload = async token =>
-            {
-                var fresh = await names.LoadLayoutAsync(version.Id, token);
-                cache.PutLayout(version.Id, fresh);
-                return fresh;
-            };
-        }
         try
         {
-            await downloads.CopyRangeAsync(layout, from, to, response.Body, ct, reload);
+            await WriteRangeAsync(version.Id, from, to, response.Body, names, cache, downloads, ct);
         }
         catch (DfsProblemException) when (response.HasStarted)
         {
             // Bytes already went out: cut the connection so the client sees a failed transfer, never wrong or missing bytes.
             context.Abort();
         }
+    }
+
+    /// <summary>
+    /// Bytes <paramref name="from"/>..<paramref name="to"/> of a version to <paramref name="output"/>, its layout from the cache
+    /// when there (reloaded from the metadata if a cached layout names copies that are gone).
+    /// </summary>
+    internal static async Task WriteRangeAsync(Guid versionId, long from, long to, Stream output, NamespaceService names, ReadCache cache,
+        DownloadService downloads, CancellationToken ct)
+    {
+        var layout = cache.GetLayout(versionId);
+        Func<CancellationToken, Task<IReadOnlyList<ChunkLayout>>>? reload = null;
+        if (layout is null)
+        {
+            layout = await names.LoadLayoutAsync(versionId, ct);
+            cache.PutLayout(versionId, layout);
+        }
+        else
+        {
+            reload = async token =>
+            {
+                var fresh = await names.LoadLayoutAsync(versionId, token);
+                cache.PutLayout(versionId, fresh);
+                return fresh;
+            };
+        }
+        await downloads.CopyRangeAsync(layout, from, to, output, ct, reload);
     }
 
     private static async Task<IResult> DeleteAsync(string? path, HttpContext context, NamespaceService names, AccessControl access,
@@ -202,7 +213,7 @@ public static class FileEndpoints
     /// client never mistakes the whole file for the part it asked for. The raw header is read because the typed
     /// one is null both when the header is absent and when it is malformed.
     /// </summary>
-    private static (long From, long To, bool Partial) ResolveRange(HttpRequest request, long size)
+    internal static (long From, long To, bool Partial) ResolveRange(HttpRequest request, long size)
     {
         var whole = (0L, size - 1, false);
         var header = request.Headers.Range;

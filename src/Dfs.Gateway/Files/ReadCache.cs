@@ -77,7 +77,7 @@ public sealed class ReadCache : IDisposable
                     return shared;
                 }
             }
-            catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
+            catch (Exception e) when (Shared.RedisSharedState.IsRedisFailure(e))
             {
             }
         }
@@ -96,7 +96,7 @@ public sealed class ReadCache : IDisposable
         {
             _redis.GetDatabase().StringSet(ChunkKeyPrefix + chunkId, bytes, TimeSpan.FromSeconds(_options.Value.RedisSeconds), flags: CommandFlags.FireAndForget);
         }
-        catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
+        catch (Exception e) when (Shared.RedisSharedState.IsRedisFailure(e))
         {
         }
     }

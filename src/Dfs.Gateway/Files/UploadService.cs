@@ -13,7 +13,7 @@ namespace Dfs.Gateway.Files;
 
 /// <summary>What the client asked for and promised about the body (its length when it declared one).</summary>
 public sealed record UploadRequest(string Path, ConflictPolicy Conflict, int ReplicationFactor, string? ExpectedMd5, string? ExpectedSha256,
-    long? DeclaredLength = null, Durability Durability = Durability.One);
+    long? DeclaredLength = null, Durability Durability = Durability.One, ObjectAttributes? Attributes = null);
 
 /// <summary>
 /// PUT: streams the body, cuts it into chunks, stores each on a node (<see cref="ChunkStorer"/>: elsewhere on failure), hashes
@@ -100,6 +100,10 @@ public sealed class UploadService(
                 if (inFlight.Count >= options.Value.ParallelChunkStores) chunks.Add(await inFlight.Dequeue());
                 if (filled < chunkSize) break;
             }
+            // A body as long as it declared has been read without meeting its end: read it, so that a body that checks
+            // itself at its end (S3's checksums and trailers) does, and one longer than declared is refused.
+            if (await body.ReadAsync(new byte[1], ct) > 0)
+                throw DfsProblemException.BadRequest("Body too long", $"The body is longer than the {offset} bytes it declared; nothing was stored.");
             while (inFlight.Count > 0) chunks.Add(await inFlight.Dequeue());
             return await CommitAsync(request, md5, sha, chunkSize, offset, chunks, ct);
         }
@@ -142,7 +146,7 @@ public sealed class UploadService(
                 $"Repr-Digest says sha-256 {expectedSha} but the body's SHA-256 is {shaHex}; nothing was stored.");
 
         var committed = await committer.CommitAsync(request.Path, request.Conflict,
-            new UploadedFile(offset, md5Hex, shaHex, chunkSize, request.ReplicationFactor, chunks), ct);
+            new UploadedFile(offset, md5Hex, shaHex, chunkSize, request.ReplicationFactor, chunks, request.Attributes), ct);
         metrics.FileStored(offset);
         // Debug: at thousands of small files a second, a line per file costs more than storing the file's metadata.
         logger.LogDebug("Stored {Path} v{Version}: {Size} bytes in {Chunks} chunks", committed.Result.Path, committed.Result.Version, offset, chunks.Count);

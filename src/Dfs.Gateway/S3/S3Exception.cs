@@ -27,4 +27,14 @@ public sealed class S3Exception(int status, string code, string message) : Excep
         new(StatusCodes.Status400BadRequest, "XAmzContentSHA256Mismatch", message);
     public static S3Exception BadDigest(string message) => new(StatusCodes.Status400BadRequest, "BadDigest", message);
     public static S3Exception InvalidDigest(string message) => new(StatusCodes.Status400BadRequest, "InvalidDigest", message);
+
+    /// <summary>SigV2, SigV4A or anything but AWS4-HMAC-SHA256: S3's own answer in regions that accept only SigV4.</summary>
+    public static S3Exception UnsupportedAuthorization(string detail) =>
+        new(StatusCodes.Status400BadRequest, "InvalidRequest", "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256. " + detail);
+    public static S3Exception InvalidToken(string message = "The provided token is malformed or otherwise invalid.") =>
+        new(StatusCodes.Status400BadRequest, "InvalidToken", message);
+    public static S3Exception HeadersNotSigned(IEnumerable<string> headers) =>
+        new(StatusCodes.Status403Forbidden, "AccessDenied", "There were headers present in the request which were not signed: " + string.Join(", ", headers));
+    public static S3Exception MalformedTrailer(string message) => new(StatusCodes.Status400BadRequest, "MalformedTrailerError",
+        "The request contained trailing data that was not well-formed or did not conform to our published schema. " + message);
 }

@@ -155,5 +155,10 @@ public sealed class RedisSharedState : ISharedState, IDisposable
 
     private static RedisKey Key(SharedEpoch epoch) => KeyPrefix + "epoch:" + epoch.ToString().ToLowerInvariant();
 
-    private static bool IsRedisFailure(Exception e) => e is RedisException or TimeoutException or ObjectDisposedException;
+    /// <summary>
+    /// Redis could not answer: its own errors, a timeout, a multiplexer being torn down, or the socket failing under a
+    /// command in flight (Redis stopped mid-request surfaces as the pipe's IOException, not a RedisException).
+    /// </summary>
+    internal static bool IsRedisFailure(Exception e) =>
+        e is RedisException or TimeoutException or ObjectDisposedException or IOException or System.Net.Sockets.SocketException;
 }

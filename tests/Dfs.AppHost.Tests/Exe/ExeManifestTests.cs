@@ -28,9 +28,9 @@ public sealed class ExeManifestTests : IDisposable
         var text = await File.ReadAllTextAsync(manifest, Ct);
         using var json = JsonDocument.Parse(text);
         var resources = json.RootElement.GetProperty("resources");
-        Assert.Equal(["metadata", "messaging", "admin-password", "cluster-secret", "gateway", "node-1", "node-2", "node-3", "replicator"],
+        Assert.Equal(["metadata", "messaging", "admin-password", "access-key-master-key", "cluster-secret", "gateway", "node-1", "node-2", "node-3", "replicator"],
             resources.EnumerateObject().Select(r => r.Name));
-        foreach (var (parameter, length) in new[] { ("cluster-secret", 64), ("admin-password", 24) })
+        foreach (var (parameter, length) in new[] { ("cluster-secret", 64), ("admin-password", 24), ("access-key-master-key", 64) })
         {
             var input = resources.GetProperty(parameter).GetProperty("inputs").GetProperty("value");
             Assert.True(input.GetProperty("secret").GetBoolean());
@@ -40,6 +40,10 @@ public sealed class ExeManifestTests : IDisposable
             Assert.Equal("{cluster-secret.value}", resources.GetProperty(service).GetProperty("env").GetProperty("Dfs__Cluster__Secret").GetString());
         var gateway = resources.GetProperty("gateway").GetProperty("env");
         Assert.Equal("{admin-password.value}", gateway.GetProperty("Dfs__Gateway__Auth__AdminPassword").GetString());
+        Assert.Equal("{access-key-master-key.value}", gateway.GetProperty("Dfs__Gateway__AccessKeyMasterKey").GetString());
+        // Digits only, which are hex digits too: what the gateway takes as a master key.
+        var generate = resources.GetProperty("access-key-master-key").GetProperty("inputs").GetProperty("value").GetProperty("default").GetProperty("generate");
+        Assert.Equal((false, false, false), (generate.GetProperty("lower").GetBoolean(), generate.GetProperty("upper").GetBoolean(), generate.GetProperty("special").GetBoolean()));
         Assert.Equal("{metadata.connectionString}", gateway.GetProperty("ConnectionStrings__metadata").GetString());
         // The connection strings given on the command line are the deployment's inputs, not the manifest's content.
         Assert.DoesNotContain("db-secret", text);

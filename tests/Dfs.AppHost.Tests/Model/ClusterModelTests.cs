@@ -42,7 +42,7 @@ public sealed class ClusterModelTests : IDisposable
             o.SpareNodes = 1;
         });
 
-        Assert.Equal(["metadata", "messaging-epmd", "messaging", "cache", "admin-password", "cluster-secret", "gateway", "node-1", "node-2", "node-3", "replicator"],
+        Assert.Equal(["metadata", "messaging-epmd", "messaging", "cache", "admin-password", "access-key-master-key", "cluster-secret", "gateway", "node-1", "node-2", "node-3", "replicator"],
             model.Names);
         Assert.IsType<PostgresServerResource>(model.Resource("metadata"));
         Assert.IsType<RabbitMqServerResource>(model.Resource("messaging"));
@@ -51,6 +51,7 @@ public sealed class ClusterModelTests : IDisposable
         Assert.All(Services, name => Assert.IsType<ProjectResource>(model.Resource(name)));
         Assert.True(((ParameterResource)model.Resource("cluster-secret")).Secret);
         Assert.True(((ParameterResource)model.Resource("admin-password")).Secret);
+        Assert.True(((ParameterResource)model.Resource("access-key-master-key")).Secret);
 
         // Nothing starts before what it needs is healthy.
         Assert.Equal(["cache", "messaging", "metadata"], model.WaitsOf("gateway"));
@@ -142,7 +143,7 @@ public sealed class ClusterModelTests : IDisposable
             o.Gateways = 3;
             o.GatewayPort = 0;
         });
-        Assert.Equal(["metadata", "messaging-epmd", "messaging", "cache", "admin-password", "cluster-secret", "gateway", "gateway-2", "gateway-3", "node-1", "node-2", "replicator"],
+        Assert.Equal(["metadata", "messaging-epmd", "messaging", "cache", "admin-password", "access-key-master-key", "cluster-secret", "gateway", "gateway-2", "gateway-3", "node-1", "node-2", "replicator"],
             model.Names);
         // The first gateway migrates the metadata and creates the first admin; the others start once it is healthy.
         Assert.Equal(["cache", "gateway", "messaging", "metadata"], model.WaitsOf("gateway-2"));
@@ -154,6 +155,11 @@ public sealed class ClusterModelTests : IDisposable
         var third = await model.EnvironmentAsync("gateway-3", Ct);
         Assert.Equal(first["ConnectionStrings__metadata"], third["ConnectionStrings__metadata"]);
         Assert.Equal(first["ConnectionStrings__cache"], third["ConnectionStrings__cache"]);
+        // One access key master key for all: a key created through one gateway is checked by any other.
+        Assert.Matches("^[0-9a-f]{64}$", first[AccessKeyMasterKey.Variable]);
+        Assert.Equal(first[AccessKeyMasterKey.Variable], third[AccessKeyMasterKey.Variable]);
+        Assert.Equal(first[AccessKeyMasterKey.Variable], (await model.EnvironmentAsync("gateway-2", Ct))[AccessKeyMasterKey.Variable]);
+        Assert.False((await model.EnvironmentAsync("node-1", Ct)).ContainsKey(AccessKeyMasterKey.Variable));
         Assert.Equal(3, new[] { "gateway", "gateway-2", "gateway-3" }.Select(g => model.Port(g, "http")).Distinct().Count());
 
         // Service discovery's "gateway" lists the three, in order: a retry moves on to the next one.
@@ -214,7 +220,7 @@ public sealed class ClusterModelTests : IDisposable
             o.ReconcileIntervalMs = 1500;
         });
 
-        Assert.Equal(["metadata", "admin-password", "cluster-secret", "gateway", "node-1"], model.Names);
+        Assert.Equal(["metadata", "admin-password", "access-key-master-key", "cluster-secret", "gateway", "node-1"], model.Names);
         Assert.IsType<ConnectionStringResource>(model.Resource("metadata"));
         Assert.Equal(["metadata"], model.WaitsOf("gateway"));
         Assert.Equal(["metadata"], model.ReferencesOf("gateway"));
@@ -238,7 +244,7 @@ public sealed class ClusterModelTests : IDisposable
                          o.ExtraArguments.AddRange(["--metadata", metadata, "--messaging", "amqp://u:p@mq.example:5672/", "--cache", "cache.example:6379"]);
                      }))
         {
-            Assert.Equal(["metadata", "messaging", "cache", "admin-password", "cluster-secret", "gateway", "node-1", "replicator"], withBroker.Names);
+            Assert.Equal(["metadata", "messaging", "cache", "admin-password", "access-key-master-key", "cluster-secret", "gateway", "node-1", "replicator"], withBroker.Names);
             Assert.Equal(["cache", "messaging", "metadata"], withBroker.WaitsOf("gateway"));
             var gateway = await withBroker.EnvironmentAsync("gateway", Ct);
             Assert.Equal(metadata, gateway["ConnectionStrings__metadata"]);
@@ -255,7 +261,7 @@ public sealed class ClusterModelTests : IDisposable
             o.ReconcileIntervalMs = 1500;
             o.ExtraArguments.AddRange(["--metadata", metadata]);
         });
-        Assert.Equal(["metadata", "admin-password", "cluster-secret", "gateway", "node-1"], withoutBroker.Names);
+        Assert.Equal(["metadata", "admin-password", "access-key-master-key", "cluster-secret", "gateway", "node-1"], withoutBroker.Names);
         Assert.Equal("1500", (await withoutBroker.EnvironmentAsync("gateway", Ct))["Dfs__Replicator__ReconcileIntervalMs"]);
     }
 
@@ -283,7 +289,9 @@ public sealed class ClusterModelTests : IDisposable
         Assert.Equal(thumbprint, model.Cluster.GatewayCertificateThumbprint);
         Assert.Equal("https", model.Cluster.GatewayScheme);
         var gatewayEndpoints = model.Resource("gateway").Annotations.OfType<EndpointAnnotation>().ToList();
-        Assert.Equal(["https"], gatewayEndpoints.Select(e => e.Name));
+        // The API and the S3 API, both HTTPS only (one certificate).
+        Assert.Equal(["https", "s3"], gatewayEndpoints.Select(e => e.Name));
+        Assert.All(gatewayEndpoints, e => Assert.Equal("https", e.UriScheme));
         Assert.Equal(["http"], model.Resource("node-1").Annotations.OfType<EndpointAnnotation>().Select(e => e.UriScheme));
 
         foreach (var service in (string[])["gateway", "node-1", "replicator"])

@@ -10,7 +10,7 @@ namespace Dfs.Cli.Tests.Infrastructure;
 
 /// <summary>
 /// The gateway's authentication wire protocol (SECURITY.md): Basic and bearer credentials, tokens, whoami, users,
-/// shares, plus a stat and a put that answer 403 and 507 like the gateway's access and quota checks. Every request
+/// shares, access keys, plus a stat and a put that answer 403 and 507 like the gateway's access and quota checks. Every request
 /// is recorded with its Authorization header and JSON body, so tests assert on what the CLI really sent.
 /// </summary>
 public sealed class FakeAuthGateway
@@ -28,9 +28,18 @@ public sealed class FakeAuthGateway
     private readonly Dictionary<string, Account> _accounts = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Token> _tokens = new(StringComparer.Ordinal);
     private readonly List<ShareInfo> _shares = [];
+    private readonly List<AccessKeyInfo> _keys = [];
     private readonly List<Received> _requests = [];
 
     public string GeneratedPassword { get; } = "Gen3rated-Passw0rd-Once";
+
+    /// <summary>The secret of every access key this gateway creates.</summary>
+    public string AccessKeySecret { get; } = "wJalrXUtnFEMI0K7MDENG0bPxRfiCYEXAMPLEKEY";
+
+    public IReadOnlyList<AccessKeyInfo> AccessKeys
+    {
+        get { lock (_keys) return [.. _keys]; }
+    }
 
     public IReadOnlyList<Received> Requests
     {
@@ -45,6 +54,12 @@ public sealed class FakeAuthGateway
     public FakeAuthGateway WithUser(string name, string password, bool isAdmin = false, long? quota = null, long used = 0)
     {
         _accounts[name] = new Account(name, password, isAdmin, quota, used);
+        return this;
+    }
+
+    public FakeAuthGateway WithAccessKey(AccessKeyInfo key)
+    {
+        _keys.Add(key);
         return this;
     }
 
@@ -150,6 +165,34 @@ public sealed class FakeAuthGateway
             Task.FromResult(_shares.RemoveAll(s => s.Id == id) > 0
                 ? Results.NoContent()
                 : Results.Problem(statusCode: 404, title: "No such share", detail: $"There is no share {id}."))));
+
+        app.MapPost(ApiRoutes.AccessKeys, (HttpRequest request) => Handle(request.HttpContext, (caller, body) =>
+        {
+            var user = body.ValueKind == JsonValueKind.Object && body.TryGetProperty("user", out var u) && u.ValueKind == JsonValueKind.String ? u.GetString()! : caller.Name;
+            var name = body.ValueKind == JsonValueKind.Object && body.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString()! : "";
+            if (user != caller.Name && !caller.IsAdmin) return Task.FromResult(Forbidden("Only an admin may create another user's access keys."));
+            if (!_accounts.ContainsKey(user))
+                return Task.FromResult(Results.Problem(statusCode: 404, title: "Not found", detail: $"There is no user '{user}'."));
+            var key = new AccessKeyInfo("DFS" + new string((char)('A' + _keys.Count), 17), user, name, Created, null);
+            lock (_keys) _keys.Add(key);
+            return Task.FromResult(Results.Created(ApiRoutes.AccessKey(key.Id), new AccessKeyCreated(key.Id, AccessKeySecret, key.User, key.Name, key.CreatedAt)));
+        }));
+
+        app.MapGet(ApiRoutes.AccessKeys, (HttpRequest request) => Handle(request.HttpContext, (caller, _) =>
+        {
+            var user = request.Query["user"].ToString();
+            if (user.Length > 0 && user != caller.Name && !caller.IsAdmin) return Task.FromResult(Forbidden("Only an admin may list another user's access keys."));
+            lock (_keys)
+                return Task.FromResult(Results.Ok(_keys.Where(k => user.Length > 0 ? k.User == user : caller.IsAdmin || k.User == caller.Name).ToList()));
+        }));
+
+        app.MapDelete(ApiRoutes.AccessKeys + "/{id}", (string id, HttpContext http) => Handle(http, (caller, _) =>
+        {
+            lock (_keys)
+                return Task.FromResult(_keys.RemoveAll(k => k.Id == id && (caller.IsAdmin || k.User == caller.Name)) > 0
+                    ? Results.NoContent()
+                    : Results.Problem(statusCode: 404, title: "Not found", detail: $"You have no access key {id}."));
+        }));
 
         // Access rule of the gateway: a user reads only in their home (admins everywhere); 403 says nothing about existence.
         app.MapGet(ApiRoutes.Stat + "/{**path}", (string path, HttpContext http) => Handle(http, (caller, _) =>

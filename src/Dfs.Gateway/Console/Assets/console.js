@@ -1,5 +1,5 @@
 // The Dfs web console's script. Served by the gateway at /console/assets/console.js; the pages work without it
-// except for uploads, the live refresh of the cluster page and the confirmation before a drain.
+// except for uploads, the live refresh of the cluster page and the confirmation before a drain or a revocation.
 "use strict";
 (() => {
   const csrf = document.querySelector('meta[name="dfs-csrf"]')?.content || '';
@@ -20,7 +20,7 @@
     try { const { text, kind } = JSON.parse(flash); message(text, kind); } catch { /* an old format: drop it */ }
   }
 
-  // Forms that ask first (Drain). Delegated: the cluster's rows are replaced by the live refresh.
+  // Forms that ask first (Drain, Revoke). Delegated: the cluster's rows are replaced by the live refresh.
   document.addEventListener('submit', event => {
     const form = event.target;
     if (form instanceof HTMLFormElement && form.dataset.confirm && !window.confirm(form.dataset.confirm)) event.preventDefault();

@@ -1,0 +1,405 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Xml.Linq;
+using Amazon.S3;
+using Amazon.S3.Model;
+using ByteRange = Amazon.S3.Model.ByteRange;
+using Dfs.Contracts.Api;
+using Dfs.Contracts.Clients;
+
+namespace Dfs.IntegrationTests.S3;
+
+/// <summary>
+/// The S3 API with the AWS SDK for .NET, unchanged, against a real cluster: every operation, its errors as S3's codes,
+/// the namespace it shares with the Dfs API, and users' rights through their access keys.
+/// </summary>
+[Collection(ClusterCollection.Name)]
+public sealed class S3ApiTests(ClusterFixture cluster) : IDisposable
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+    private readonly S3ClientFactory _s3 = new(cluster);
+
+    public void Dispose() => _s3.Dispose();
+
+    private static async Task<AmazonS3Exception> S3ErrorAsync(string code, HttpStatusCode status, Func<Task> action)
+    {
+        var e = await Assert.ThrowsAnyAsync<AmazonS3Exception>(action);
+        Assert.Equal(status, e.StatusCode);
+        if (code.Length > 0) Assert.Equal(code, e.ErrorCode);
+        return e;
+    }
+
+    private static async Task<byte[]> ReadAllAsync(IAmazonS3 s3, string bucket, string key, ByteRange? range = null)
+    {
+        using var response = await s3.GetObjectAsync(new GetObjectRequest { BucketName = bucket, Key = key, ByteRange = range }, Ct);
+        using var memory = new MemoryStream();
+        await response.ResponseStream.CopyToAsync(memory, Ct);
+        return memory.ToArray();
+    }
+
+    private static string Md5Hex(byte[] data) => Convert.ToHexStringLower(MD5.HashData(data));
+
+    [Fact]
+    public async Task Buckets_are_top_level_folders_created_listed_headed_and_deleted_with_S3s_errors()
+    {
+        var s3 = await _s3.ClientAsync(null, Ct);
+        await s3.PutBucketAsync("s3-buckets", Ct);
+        Assert.Contains((await s3.ListBucketsAsync(new ListBucketsRequest(), Ct)).Buckets, b => b.BucketName == "s3-buckets");
+        Assert.Equal(EntryKind.Directory, (await cluster.Gateway.StatAsync("/s3-buckets", Ct)).Kind);
+        await s3.HeadBucketAsync(new HeadBucketRequest { BucketName = "s3-buckets" }, Ct);
+
+        await S3ErrorAsync("BucketAlreadyOwnedByYou", HttpStatusCode.Conflict, () => s3.PutBucketAsync("s3-buckets", Ct));
+        await S3ErrorAsync("InvalidBucketName", HttpStatusCode.BadRequest, () => s3.PutBucketAsync("Not_A_Bucket", Ct));
+        await S3ErrorAsync("", HttpStatusCode.NotFound, () => s3.HeadBucketAsync(new HeadBucketRequest { BucketName = "s3-no-such-bucket" }, Ct));
+        await S3ErrorAsync("NoSuchBucket", HttpStatusCode.NotFound, () => s3.DeleteBucketAsync("s3-no-such-bucket", Ct));
+        await S3ErrorAsync("NoSuchBucket", HttpStatusCode.NotFound,
+            () => s3.PutObjectAsync(new PutObjectRequest { BucketName = "s3-no-such-bucket", Key = "a", ContentBody = "x" }, Ct));
+
+        await s3.PutObjectAsync(new PutObjectRequest { BucketName = "s3-buckets", Key = "keep/me.txt", ContentBody = "x" }, Ct);
+        await S3ErrorAsync("BucketNotEmpty", HttpStatusCode.Conflict, () => s3.DeleteBucketAsync("s3-buckets", Ct));
+        Assert.Equal("x", System.Text.Encoding.UTF8.GetString(await ReadAllAsync(s3, "s3-buckets", "keep/me.txt")));
+        await s3.DeleteObjectAsync("s3-buckets", "keep/me.txt", Ct);
+        await s3.DeleteObjectAsync("s3-buckets", "keep/", Ct);
+        await s3.DeleteBucketAsync("s3-buckets", Ct);
+        Assert.DoesNotContain((await s3.ListBucketsAsync(new ListBucketsRequest(), Ct)).Buckets ?? [], b => b.BucketName == "s3-buckets");
+    }
+
+    [Fact]
+    public async Task Objects_round_trip_byte_for_byte_with_metadata_ranges_and_conditions_and_are_dfs_files()
+    {
+        var s3 = await _s3.ClientAsync(null, Ct);
+        await s3.PutBucketAsync("s3-objects", Ct);
+        var data = TestData.Random(3 * ClusterFixture.ChunkSize + 4321, 71);
+        var put = await s3.PutObjectAsync(new PutObjectRequest
+        {
+            BucketName = "s3-objects",
+            Key = "nested/deeper/data.bin",
+            InputStream = new MemoryStream(data),
+            ContentType = "application/x-test",
+            Metadata = { ["colour"] = "blue", ["owner"] = "s3 tests" },
+            Headers = { ContentDisposition = "attachment; filename=\"data.bin\"" },
+        }, Ct);
+        Assert.Equal($"\"{Md5Hex(data)}\"", put.ETag);
+
+        // The same file through the Dfs API: path, bytes, digests.
+        Assert.Equal(TestData.Sha256(data), await cluster.Gateway.DownloadSha256Async("/s3-objects/nested/deeper/data.bin", Ct));
+        Assert.Equal(data, await ReadAllAsync(s3, "s3-objects", "nested/deeper/data.bin"));
+
+        var head = await s3.GetObjectMetadataAsync("s3-objects", "nested/deeper/data.bin", Ct);
+        Assert.Equal(data.Length, head.ContentLength);
+        Assert.Equal("application/x-test", head.Headers.ContentType);
+        Assert.Equal("blue", head.Metadata["colour"]);
+        Assert.Equal("s3 tests", head.Metadata["owner"]);
+        Assert.Equal("attachment; filename=\"data.bin\"", head.Headers.ContentDisposition);
+        Assert.Equal($"\"{Md5Hex(data)}\"", head.ETag);
+
+        // Ranges, within a chunk and across chunk boundaries, and a suffix.
+        Assert.Equal(data[100..200], await ReadAllAsync(s3, "s3-objects", "nested/deeper/data.bin", new ByteRange(100, 199)));
+        var across = (int)ClusterFixture.ChunkSize - 10;
+        Assert.Equal(data[across..(across + 2_000_000)], await ReadAllAsync(s3, "s3-objects", "nested/deeper/data.bin", new ByteRange(across, across + 1_999_999)));
+        Assert.Equal(data[^50..], await ReadAllAsync(s3, "s3-objects", "nested/deeper/data.bin", new ByteRange("bytes=-50")));
+        await S3ErrorAsync("InvalidRange", HttpStatusCode.RequestedRangeNotSatisfiable,
+            () => ReadAllAsync(s3, "s3-objects", "nested/deeper/data.bin", new ByteRange(data.Length + 10, data.Length + 20)));
+
+        // Conditions: If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since.
+        var etag = head.ETag;
+        using (var ok = await s3.GetObjectAsync(new GetObjectRequest { BucketName = "s3-objects", Key = "nested/deeper/data.bin", EtagToMatch = etag }, Ct))
+            Assert.Equal(HttpStatusCode.OK, ok.HttpStatusCode);
+        await S3ErrorAsync("PreconditionFailed", HttpStatusCode.PreconditionFailed,
+            () => s3.GetObjectAsync(new GetObjectRequest { BucketName = "s3-objects", Key = "nested/deeper/data.bin", EtagToMatch = "\"0123\"" }, Ct));
+        await S3ErrorAsync("", HttpStatusCode.NotModified,
+            () => s3.GetObjectAsync(new GetObjectRequest { BucketName = "s3-objects", Key = "nested/deeper/data.bin", EtagToNotMatch = etag }, Ct));
+        await S3ErrorAsync("", HttpStatusCode.NotModified,
+            () => s3.GetObjectAsync(new GetObjectRequest { BucketName = "s3-objects", Key = "nested/deeper/data.bin", ModifiedSinceDate = DateTime.UtcNow.AddMinutes(5) }, Ct));
+        await S3ErrorAsync("PreconditionFailed", HttpStatusCode.PreconditionFailed,
+            () => s3.GetObjectAsync(new GetObjectRequest { BucketName = "s3-objects", Key = "nested/deeper/data.bin", UnmodifiedSinceDate = DateTime.UtcNow.AddHours(-1) }, Ct));
+
+        // Overwrite replaces; an empty object; a folder marker is a folder.
+        await s3.PutObjectAsync(new PutObjectRequest { BucketName = "s3-objects", Key = "nested/deeper/data.bin", ContentBody = "v2" }, Ct);
+        Assert.Equal("v2"u8.ToArray(), await ReadAllAsync(s3, "s3-objects", "nested/deeper/data.bin"));
+        await s3.PutObjectAsync(new PutObjectRequest { BucketName = "s3-objects", Key = "empty", InputStream = new MemoryStream() }, Ct);
+        Assert.Empty(await ReadAllAsync(s3, "s3-objects", "empty"));
+        await s3.PutObjectAsync(new PutObjectRequest { BucketName = "s3-objects", Key = "folder/", InputStream = new MemoryStream() }, Ct);
+        Assert.Equal(EntryKind.Directory, (await cluster.Gateway.StatAsync("/s3-objects/folder", Ct)).Kind);
+
+        await S3ErrorAsync("NoSuchKey", HttpStatusCode.NotFound, () => ReadAllAsync(s3, "s3-objects", "nested/missing"));
+        await S3ErrorAsync("NoSuchBucket", HttpStatusCode.NotFound, () => ReadAllAsync(s3, "s3-no-such-bucket", "x"));
+        await S3ErrorAsync("", HttpStatusCode.NotFound, () => s3.GetObjectMetadataAsync("s3-objects", "nested/missing", Ct));
+        await S3ErrorAsync("InvalidArgument", HttpStatusCode.BadRequest,
+            () => s3.PutObjectAsync(new PutObjectRequest { BucketName = "s3-objects", Key = "a//b", ContentBody = "x" }, Ct));
+    }
+
+    [Fact]
+    public async Task Bad_digests_are_refused_and_leave_the_stored_object_as_it_was()
+    {
+        var s3 = await _s3.ClientAsync(null, Ct);
+        await s3.PutBucketAsync("s3-digests", Ct);
+        var original = TestData.Random(200_000, 72);
+        await s3.PutObjectAsync(new PutObjectRequest { BucketName = "s3-digests", Key = "file.bin", InputStream = new MemoryStream(original) }, Ct);
+        var other = TestData.Random(200_000, 73);
+
+        await S3ErrorAsync("BadDigest", HttpStatusCode.BadRequest, () => s3.PutObjectAsync(new PutObjectRequest
+        {
+            BucketName = "s3-digests", Key = "file.bin", InputStream = new MemoryStream(other), MD5Digest = Convert.ToBase64String(MD5.HashData(original)),
+        }, Ct));
+        // The SDK computes its own checksums: a wrong x-amz-checksum-sha256 is sent by hand, signed into a presigned PUT
+        // (x-amz-* headers must be signed, as on S3).
+        var wrongSha = Convert.ToBase64String(SHA256.HashData(original));
+        var presign = new GetPreSignedUrlRequest
+        {
+            BucketName = "s3-digests", Key = "file.bin", Verb = HttpVerb.PUT, Expires = DateTime.UtcNow.AddMinutes(5), Protocol = Protocol.HTTP,
+        };
+        presign.Headers["x-amz-checksum-sha256"] = wrongSha;
+        var url = await s3.GetPreSignedURLAsync(presign);
+        using (var put = new HttpRequestMessage(HttpMethod.Put, url) { Content = new ByteArrayContent(other) })
+        {
+            put.Headers.Add("x-amz-checksum-sha256", wrongSha);
+            using var answer = await _s3.Raw().SendAsync(put, Ct);
+            Assert.Equal(HttpStatusCode.BadRequest, answer.StatusCode);
+            Assert.Equal("BadDigest", XDocument.Parse(await answer.Content.ReadAsStringAsync(Ct)).Root!.Element("Code")!.Value);
+        }
+        await S3ErrorAsync("InvalidDigest", HttpStatusCode.BadRequest, () => s3.PutObjectAsync(new PutObjectRequest
+        {
+            BucketName = "s3-digests", Key = "file.bin", InputStream = new MemoryStream(other), MD5Digest = "not base64 md5",
+        }, Ct));
+        Assert.Equal(original, await ReadAllAsync(s3, "s3-digests", "file.bin"));
+
+        // The right digests are accepted.
+        await s3.PutObjectAsync(new PutObjectRequest
+        {
+            BucketName = "s3-digests", Key = "file.bin", InputStream = new MemoryStream(other),
+            MD5Digest = Convert.ToBase64String(MD5.HashData(other)), ChecksumSHA256 = Convert.ToBase64String(SHA256.HashData(other)),
+        }, Ct);
+        Assert.Equal(other, await ReadAllAsync(s3, "s3-digests", "file.bin"));
+    }
+
+    [Fact]
+    public async Task Listings_v2_and_v1_page_with_prefix_delimiter_tokens_and_start_after_as_S3_does()
+    {
+        var s3 = await _s3.ClientAsync(null, Ct);
+        await s3.PutBucketAsync("s3-listing", Ct);
+        string[] keys = ["a.txt", "a/1", "a/2", "a/b/3", "b", "c/d/e/4", "photos.zip", "photos/2024/x.jpg", "photos/2024/y.jpg", "photos/2025/z.jpg", "z"];
+        foreach (var key in keys)
+            await s3.PutObjectAsync(new PutObjectRequest { BucketName = "s3-listing", Key = key, ContentBody = key }, Ct);
+        var sorted = keys.Order(StringComparer.Ordinal).ToList();
+
+        // Flat, paged by 3: every key once, in S3's order.
+        var seen = new List<string>();
+        string? token = null;
+        do
+        {
+            var page = await s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = "s3-listing", MaxKeys = 3, ContinuationToken = token }, Ct);
+            Assert.True(page.KeyCount <= 3);
+            seen.AddRange(page.S3Objects.Select(o => o.Key));
+            token = page.IsTruncated == true ? page.NextContinuationToken : null;
+        } while (token is not null);
+        Assert.Equal(sorted, seen);
+
+        var root = await s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = "s3-listing", Delimiter = "/" }, Ct);
+        Assert.Equal(["a.txt", "b", "photos.zip", "z"], root.S3Objects.Select(o => o.Key));
+        Assert.Equal(["a/", "c/", "photos/"], root.CommonPrefixes);
+        var sizes = root.S3Objects.ToDictionary(o => o.Key, o => o.Size);
+        Assert.Equal("photos.zip".Length, sizes["photos.zip"]);
+
+        var photos = await s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = "s3-listing", Prefix = "photos/", Delimiter = "/" }, Ct);
+        Assert.Empty(photos.S3Objects ?? []);
+        Assert.Equal(["photos/2024/", "photos/2025/"], photos.CommonPrefixes);
+        var partial = await s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = "s3-listing", Prefix = "photos/2024/x", Delimiter = "/" }, Ct);
+        Assert.Equal(["photos/2024/x.jpg"], partial.S3Objects.Select(o => o.Key));
+        var prefixed = await s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = "s3-listing", Prefix = "photo" }, Ct);
+        Assert.Equal(sorted.Where(k => k.StartsWith("photo", StringComparison.Ordinal)), prefixed.S3Objects.Select(o => o.Key));
+        var after = await s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = "s3-listing", StartAfter = "c/d/e/4" }, Ct);
+        Assert.Equal(sorted.Where(k => string.CompareOrdinal(k, "c/d/e/4") > 0), after.S3Objects.Select(o => o.Key));
+
+        // Delimiter listing paged by 2 (common prefixes count), and v1 with markers.
+        var mixed = new List<string>();
+        token = null;
+        do
+        {
+            var page = await s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = "s3-listing", Delimiter = "/", MaxKeys = 2, ContinuationToken = token }, Ct);
+            mixed.AddRange(page.S3Objects?.Select(o => o.Key) ?? []);
+            mixed.AddRange(page.CommonPrefixes ?? []);
+            token = page.IsTruncated == true ? page.NextContinuationToken : null;
+        } while (token is not null);
+        Assert.Equal(["a.txt", "a/", "b", "c/", "photos.zip", "photos/", "z"], mixed.Order(StringComparer.Ordinal));
+
+        var v1 = new List<string>();
+        string? marker = null;
+        do
+        {
+            var page = await s3.ListObjectsAsync(new ListObjectsRequest { BucketName = "s3-listing", MaxKeys = 4, Marker = marker }, Ct);
+            v1.AddRange(page.S3Objects.Select(o => o.Key));
+            marker = page.IsTruncated == true ? page.S3Objects[^1].Key : null;
+        } while (marker is not null);
+        Assert.Equal(sorted, v1);
+        var v1Folders = await s3.ListObjectsAsync(new ListObjectsRequest { BucketName = "s3-listing", Delimiter = "/", Prefix = "a/" }, Ct);
+        Assert.Equal(["a/1", "a/2"], v1Folders.S3Objects.Select(o => o.Key));
+        Assert.Equal(["a/b/"], v1Folders.CommonPrefixes);
+
+        await S3ErrorAsync("InvalidArgument", HttpStatusCode.BadRequest,
+            () => s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = "s3-listing", ContinuationToken = "not-a-token" }, Ct));
+    }
+
+    [Fact]
+    public async Task Delete_delete_objects_and_copy_object_work_on_the_namespace()
+    {
+        var s3 = await _s3.ClientAsync(null, Ct);
+        await s3.PutBucketAsync("s3-copy", Ct);
+        await s3.PutBucketAsync("s3-copy-target", Ct);
+        var data = TestData.Random(2 * ClusterFixture.ChunkSize + 99, 74);
+        await s3.PutObjectAsync(new PutObjectRequest
+        {
+            BucketName = "s3-copy", Key = "src/file.bin", InputStream = new MemoryStream(data), ContentType = "text/x-original", Metadata = { ["m"] = "1" },
+        }, Ct);
+
+        var copy = await s3.CopyObjectAsync(new CopyObjectRequest
+        {
+            SourceBucket = "s3-copy", SourceKey = "src/file.bin", DestinationBucket = "s3-copy-target", DestinationKey = "dst/copy.bin",
+        }, Ct);
+        Assert.Equal($"\"{Md5Hex(data)}\"", copy.ETag);
+        Assert.Equal(data, await ReadAllAsync(s3, "s3-copy-target", "dst/copy.bin"));
+        var copied = await s3.GetObjectMetadataAsync("s3-copy-target", "dst/copy.bin", Ct);
+        Assert.Equal("text/x-original", copied.Headers.ContentType);
+        Assert.Equal("1", copied.Metadata["m"]);
+
+        // REPLACE sets new metadata; a copy onto itself needs it.
+        await S3ErrorAsync("InvalidRequest", HttpStatusCode.BadRequest, () => s3.CopyObjectAsync(new CopyObjectRequest
+        {
+            SourceBucket = "s3-copy", SourceKey = "src/file.bin", DestinationBucket = "s3-copy", DestinationKey = "src/file.bin",
+        }, Ct));
+        await s3.CopyObjectAsync(new CopyObjectRequest
+        {
+            SourceBucket = "s3-copy", SourceKey = "src/file.bin", DestinationBucket = "s3-copy", DestinationKey = "src/file.bin",
+            MetadataDirective = S3MetadataDirective.REPLACE, ContentType = "text/x-replaced", Metadata = { ["m"] = "2" },
+        }, Ct);
+        var replaced = await s3.GetObjectMetadataAsync("s3-copy", "src/file.bin", Ct);
+        Assert.Equal("text/x-replaced", replaced.Headers.ContentType);
+        Assert.Equal("2", replaced.Metadata["m"]);
+        Assert.Equal(data, await ReadAllAsync(s3, "s3-copy", "src/file.bin"));
+        await S3ErrorAsync("NoSuchKey", HttpStatusCode.NotFound, () => s3.CopyObjectAsync(new CopyObjectRequest
+        {
+            SourceBucket = "s3-copy", SourceKey = "src/missing", DestinationBucket = "s3-copy", DestinationKey = "x",
+        }, Ct));
+        await S3ErrorAsync("PreconditionFailed", HttpStatusCode.PreconditionFailed, () => s3.CopyObjectAsync(new CopyObjectRequest
+        {
+            SourceBucket = "s3-copy", SourceKey = "src/file.bin", DestinationBucket = "s3-copy", DestinationKey = "x", ETagToMatch = "\"00\"",
+        }, Ct));
+
+        // The source deleted: the copy keeps its bytes (the chunks are shared, not moved).
+        await s3.DeleteObjectAsync("s3-copy", "src/file.bin", Ct);
+        await s3.DeleteObjectAsync("s3-copy", "src/file.bin", Ct); // deleting what is gone is no error
+        Assert.Equal(data, await ReadAllAsync(s3, "s3-copy-target", "dst/copy.bin"));
+
+        foreach (var key in new[] { "k1", "k2", "k3" })
+            await s3.PutObjectAsync(new PutObjectRequest { BucketName = "s3-copy", Key = "many/" + key, ContentBody = key }, Ct);
+        // The SDK throws when any key failed, with the whole answer.
+        var deleted = (await Assert.ThrowsAsync<DeleteObjectsException>(() => s3.DeleteObjectsAsync(new DeleteObjectsRequest
+        {
+            BucketName = "s3-copy",
+            Objects = [new KeyVersion { Key = "many/k1" }, new KeyVersion { Key = "many/k2" }, new KeyVersion { Key = "many/never-there" }, new KeyVersion { Key = "bad//key" }],
+        }, Ct))).Response;
+        Assert.Equal(["many/k1", "many/k2", "many/never-there"], deleted.DeletedObjects.Select(d => d.Key).Order(StringComparer.Ordinal));
+        Assert.Equal("InvalidArgument", Assert.Single(deleted.DeleteErrors).Code);
+        var left = await s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = "s3-copy", Prefix = "many/" }, Ct);
+        Assert.Equal(["many/k3"], left.S3Objects.Select(o => o.Key));
+    }
+
+    [Fact]
+    public async Task Presigned_get_and_put_work_until_they_expire()
+    {
+        var s3 = await _s3.ClientAsync(null, Ct);
+        await s3.PutBucketAsync("s3-presigned", Ct);
+        var http = _s3.Raw();
+        var data = TestData.Random(300_000, 75);
+
+        var putUrl = await s3.GetPreSignedURLAsync(new GetPreSignedUrlRequest
+        {
+            BucketName = "s3-presigned", Key = "shared dir/ünï cödé+file.bin", Verb = HttpVerb.PUT, Expires = DateTime.UtcNow.AddMinutes(5), Protocol = Protocol.HTTP,
+        });
+        using (var put = await http.PutAsync(putUrl, new ByteArrayContent(data), Ct))
+            Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        var getUrl = await s3.GetPreSignedURLAsync(new GetPreSignedUrlRequest
+        {
+            BucketName = "s3-presigned", Key = "shared dir/ünï cödé+file.bin", Verb = HttpVerb.GET, Expires = DateTime.UtcNow.AddMinutes(5), Protocol = Protocol.HTTP,
+        });
+        Assert.Equal(data, await http.GetByteArrayAsync(getUrl, Ct));
+        Assert.Equal(TestData.Sha256(data), await cluster.Gateway.DownloadSha256Async("/s3-presigned/shared dir/ünï cödé+file.bin", Ct));
+
+        // Tampered, expired: refused with S3's XML.
+        using (var tampered = await http.GetAsync(getUrl.Replace("file.bin", "file.bim", StringComparison.Ordinal), Ct))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, tampered.StatusCode);
+            Assert.Equal("SignatureDoesNotMatch", XDocument.Parse(await tampered.Content.ReadAsStringAsync(Ct)).Root!.Element("Code")!.Value);
+        }
+        var expired = await s3.GetPreSignedURLAsync(new GetPreSignedUrlRequest
+        {
+            BucketName = "s3-presigned", Key = "shared dir/ünï cödé+file.bin", Verb = HttpVerb.GET, Expires = DateTime.UtcNow.AddSeconds(1), Protocol = Protocol.HTTP,
+        });
+        await Task.Delay(TimeSpan.FromSeconds(2.5), Ct);
+        using var late = await http.GetAsync(expired, Ct);
+        Assert.Equal(HttpStatusCode.Forbidden, late.StatusCode);
+        Assert.Equal("AccessDenied", XDocument.Parse(await late.Content.ReadAsStringAsync(Ct)).Root!.Element("Code")!.Value);
+    }
+
+    [Fact]
+    public async Task A_key_acts_with_its_users_rights_homes_and_shares_and_wrong_credentials_are_refused()
+    {
+        var alice = await _s3.UserAsync("s3alice", Ct);
+        var bob = await _s3.UserAsync("s3bob", Ct);
+        await alice.PutObjectAsync(new PutObjectRequest { BucketName = "home", Key = "s3alice/notes/a.txt", ContentBody = "alice's" }, Ct);
+        Assert.Equal(["home"], (await alice.ListBucketsAsync(new ListBucketsRequest(), Ct)).Buckets.Select(b => b.BucketName));
+        var listing = await alice.ListObjectsV2Async(new ListObjectsV2Request { BucketName = "home", Prefix = "s3alice/" }, Ct);
+        Assert.Equal(["s3alice/notes/a.txt"], listing.S3Objects.Select(o => o.Key));
+
+        // Bob: nothing of alice's until she shares; never a bucket of his own making.
+        await S3ErrorAsync("AccessDenied", HttpStatusCode.Forbidden, () => ReadAllAsync(bob, "home", "s3alice/notes/a.txt"));
+        await S3ErrorAsync("AccessDenied", HttpStatusCode.Forbidden, () => ReadAllAsync(bob, "home", "s3alice/notes/missing.txt"));
+        await S3ErrorAsync("AccessDenied", HttpStatusCode.Forbidden,
+            () => bob.PutObjectAsync(new PutObjectRequest { BucketName = "home", Key = "s3alice/notes/b.txt", ContentBody = "bob's" }, Ct));
+        await S3ErrorAsync("AccessDenied", HttpStatusCode.Forbidden, () => bob.PutBucketAsync("s3-bobs-bucket", Ct));
+        await S3ErrorAsync("AccessDenied", HttpStatusCode.Forbidden, () => bob.DeleteObjectAsync("home", "s3alice/notes/a.txt", Ct));
+        var bobsDelete = await Assert.ThrowsAsync<DeleteObjectsException>(
+            () => bob.DeleteObjectsAsync(new DeleteObjectsRequest { BucketName = "home", Objects = [new KeyVersion { Key = "s3alice/notes/a.txt" }] }, Ct));
+        Assert.Equal("AccessDenied", Assert.Single(bobsDelete.Response.DeleteErrors).Code);
+
+        using var aliceHttp = cluster.App.CreateGatewayClient();
+        aliceHttp.DefaultRequestHeaders.Authorization = GatewayCredentials.Basic("s3alice", "s3alice-password-1");
+        await DfsRefit.Gateway(aliceHttp).CreateShareAsync(new CreateShareRequest("/home/s3alice/notes", "s3bob", ShareAccess.Read), Ct);
+        Assert.Equal("alice's"u8.ToArray(), await ReadAllAsync(bob, "home", "s3alice/notes/a.txt"));
+        await S3ErrorAsync("AccessDenied", HttpStatusCode.Forbidden,
+            () => bob.PutObjectAsync(new PutObjectRequest { BucketName = "home", Key = "s3alice/notes/b.txt", ContentBody = "bob's" }, Ct));
+        Assert.Equal("alice's"u8.ToArray(), await ReadAllAsync(alice, "home", "s3alice/notes/a.txt"));
+
+        // Wrong secret, unknown key, anonymous, revoked key.
+        var key = await _s3.CreateKeyAsync("s3alice", Ct);
+        await S3ErrorAsync("SignatureDoesNotMatch", HttpStatusCode.Forbidden,
+            () => _s3.Client(key.Id, key.Secret[..^1] + (key.Secret[^1] == 'a' ? 'b' : 'a')).ListBucketsAsync(new ListBucketsRequest(), Ct));
+        await S3ErrorAsync("InvalidAccessKeyId", HttpStatusCode.Forbidden,
+            () => _s3.Client("DFSNOSUCHKEY000000000", key.Secret).ListBucketsAsync(new ListBucketsRequest(), Ct));
+        using (var anonymous = await _s3.Raw().GetAsync("home/s3alice/notes/a.txt", Ct))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, anonymous.StatusCode);
+            Assert.Equal("AccessDenied", XDocument.Parse(await anonymous.Content.ReadAsStringAsync(Ct)).Root!.Element("Code")!.Value);
+        }
+        var revocable = _s3.Client(key.Id, key.Secret);
+        await revocable.ListBucketsAsync(new ListBucketsRequest(), Ct);
+        await cluster.Gateway.RevokeAccessKeyAsync(key.Id, Ct);
+        await S3ErrorAsync("InvalidAccessKeyId", HttpStatusCode.Forbidden, () => revocable.ListBucketsAsync(new ListBucketsRequest(), Ct));
+    }
+
+    [Fact]
+    public async Task Unsupported_sub_resources_are_refused_by_name_and_the_endpoint_is_in_cluster_json_and_openapi()
+    {
+        var s3 = await _s3.ClientAsync(null, Ct);
+        await s3.PutBucketAsync("s3-misc", Ct);
+        await S3ErrorAsync("NotImplemented", HttpStatusCode.NotImplemented, () => s3.GetBucketPolicyAsync(new GetBucketPolicyRequest { BucketName = "s3-misc" }, Ct));
+        var location = await s3.GetBucketLocationAsync(new GetBucketLocationRequest { BucketName = "s3-misc" }, Ct);
+        Assert.NotNull(location);
+
+        var file = Dfs.Contracts.Cluster.ClusterFile.Read(cluster.App.StateDirectory)!;
+        Assert.Equal(_s3.Endpoint.ToString().TrimEnd('/'), file.S3);
+        var openApi = await cluster.Http.GetStringAsync("/openapi/v1.json", Ct);
+        Assert.Contains("\"/{bucket}/{key}\"", openApi);
+        Assert.Contains("CopyObject", openApi);
+    }
+}

@@ -1,0 +1,57 @@
+using System.Net.Http.Json;
+using Amazon.Runtime;
+using Amazon.S3;
+using Dfs.Contracts.Api;
+using Dfs.Contracts.Clients;
+
+namespace Dfs.IntegrationTests.S3;
+
+/// <summary>AWS SDK clients for the cluster's S3 endpoint, each with an access key created through the gateway's API.</summary>
+internal sealed class S3ClientFactory(ClusterFixture cluster) : IDisposable
+{
+    private readonly List<IDisposable> _owned = [];
+
+    public Uri Endpoint => cluster.App.Endpoint(Dfs.AppHost.Cluster.DfsCluster.GatewayName, "s3");
+
+    /// <summary>A new key for <paramref name="user"/> (null: the admin), created by the admin.</summary>
+    public async Task<AccessKeyCreated> CreateKeyAsync(string? user, CancellationToken ct) =>
+        await cluster.Gateway.CreateAccessKeyAsync(new CreateAccessKeyRequest("s3 tests", user), ct);
+
+    public async Task<AmazonS3Client> ClientAsync(string? user, CancellationToken ct)
+    {
+        var key = await CreateKeyAsync(user, ct);
+        return Client(key.Id, key.Secret);
+    }
+
+    public AmazonS3Client Client(string accessKeyId, string secret)
+    {
+        var client = new AmazonS3Client(new BasicAWSCredentials(accessKeyId, secret), new AmazonS3Config
+        {
+            ServiceURL = Endpoint.ToString(),
+            ForcePathStyle = true,
+            AuthenticationRegion = "us-east-1",
+            MaxErrorRetry = 0,
+        });
+        _owned.Add(client);
+        return client;
+    }
+
+    /// <summary>A user with a password and an S3 client of their own.</summary>
+    public async Task<AmazonS3Client> UserAsync(string name, CancellationToken ct)
+    {
+        await cluster.Gateway.CreateUserAsync(new CreateUserRequest(name, name + "-password-1"), ct);
+        return await ClientAsync(name, ct);
+    }
+
+    public HttpClient Raw()
+    {
+        var http = new HttpClient { BaseAddress = Endpoint };
+        _owned.Add(http);
+        return http;
+    }
+
+    public void Dispose()
+    {
+        foreach (var owned in _owned) owned.Dispose();
+    }
+}
