@@ -364,7 +364,8 @@ public sealed class S3ApiTests(ClusterFixture cluster) : IDisposable
             PartETags = [.. list.Select(p => new PartETag(p.Number, p.ETag))],
         };
         await S3ErrorAsync("InvalidPart", HttpStatusCode.BadRequest, () => s3.CompleteMultipartUploadAsync(Complete((1, etags[0]), (2, etags[0]), (3, etags[2])), Ct));
-        await S3ErrorAsync("InvalidPartOrder", HttpStatusCode.BadRequest, () => s3.CompleteMultipartUploadAsync(Complete((2, etags[1]), (1, etags[0])), Ct));
+        // The SDK sorts the list it is given: a part named twice is what it still sends out of order.
+        await S3ErrorAsync("InvalidPartOrder", HttpStatusCode.BadRequest, () => s3.CompleteMultipartUploadAsync(Complete((1, etags[0]), (1, etags[0])), Ct));
         await S3ErrorAsync("EntityTooSmall", HttpStatusCode.BadRequest, () => s3.CompleteMultipartUploadAsync(Complete((1, etags[0]), (3, etags[2]), (4, etags[2])), Ct));
 
         var done = await s3.CompleteMultipartUploadAsync(Complete((1, etags[0]), (2, etags[1]), (3, etags[2])), Ct);
