@@ -94,4 +94,65 @@ public sealed class GarbageCollectionTests
         await Task.Delay(1000, Ct);
         Assert.Subset((await FullNodeTests.InventoryAsync(nodeClient, nodes)).ToHashSet(), keptIds.ToHashSet());
     }
+
+    [Fact]
+    public async Task Parts_of_an_S3_multipart_upload_outlive_the_grace_period_until_it_is_completed_and_go_once_it_is_aborted()
+    {
+        await using var app = await DfsTestCluster.StartAsync(o =>
+        {
+            o.Profile = "embedded";
+            o.Nodes = 2;
+            o.ReplicationFactor = 1;
+            o.ChunkSizeBytes = ChunkSize;
+            o.HeartbeatIntervalMs = 300;
+            o.GcGraceMs = GcGraceMs;
+            o.GcIntervalMs = 300;
+        }, Ct);
+        using var http = app.CreateGatewayClient();
+        var gateway = DfsRefit.Gateway(http);
+        var nodeClient = new StorageNodeClient(app.CreateClusterHttpClient);
+        var nodes = app.RunningStorageNodes.Select(n => app.Endpoint(n)).ToList();
+        var key = await gateway.CreateAccessKeyAsync(new Contracts.Api.CreateAccessKeyRequest("gc"), Ct);
+        using var s3 = new Amazon.S3.AmazonS3Client(new Amazon.Runtime.BasicAWSCredentials(key.Id, key.Secret), new Amazon.S3.AmazonS3Config
+        {
+            ServiceURL = app.Endpoint(Dfs.AppHost.Cluster.DfsCluster.GatewayName, "s3").ToString(), ForcePathStyle = true, MaxErrorRetry = 0,
+        });
+        await s3.PutBucketAsync("gc-parts", Ct);
+
+        async Task<(string UploadId, string ETag, List<string> ChunkIds)> UploadOnePartAsync(string objectKey, byte[] part)
+        {
+            var upload = await s3.InitiateMultipartUploadAsync(new Amazon.S3.Model.InitiateMultipartUploadRequest { BucketName = "gc-parts", Key = objectKey }, Ct);
+            var etag = (await s3.UploadPartAsync(new Amazon.S3.Model.UploadPartRequest
+            {
+                BucketName = "gc-parts", Key = objectKey, UploadId = upload.UploadId, PartNumber = 1, InputStream = new MemoryStream(part),
+            }, Ct)).ETag;
+            var ids = Enumerable.Range(0, part.Length / ChunkSize).Select(i => ChunkIds.Compute(part.AsSpan(i * ChunkSize, ChunkSize))).ToList();
+            return (upload.UploadId, etag, ids);
+        }
+        var kept = TestData.Random(4 * ChunkSize, 203);
+        var abandoned = TestData.Random(4 * ChunkSize, 204);
+        var (keptUpload, keptETag, keptIds) = await UploadOnePartAsync("kept.bin", kept);
+        var (abandonedUpload, _, abandonedIds) = await UploadOnePartAsync("abandoned.bin", abandoned);
+        await s3.AbortMultipartUploadAsync("gc-parts", "abandoned.bin", abandonedUpload, Ct);
+
+        // Past the grace period: the aborted upload's chunks are gone from every node, the open upload's are all there.
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            var inventory = (await FullNodeTests.InventoryAsync(nodeClient, nodes)).ToHashSet();
+            if (!abandonedIds.Any(inventory.Contains) && deadline.Elapsed > TimeSpan.FromMilliseconds(2 * GcGraceMs))
+            {
+                Assert.Subset(inventory, keptIds.ToHashSet());
+                break;
+            }
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(60), "the aborted upload's chunks were not collected");
+            await Task.Delay(300, Ct);
+        }
+
+        await s3.CompleteMultipartUploadAsync(new Amazon.S3.Model.CompleteMultipartUploadRequest
+        {
+            BucketName = "gc-parts", Key = "kept.bin", UploadId = keptUpload, PartETags = [new Amazon.S3.Model.PartETag(1, keptETag)],
+        }, Ct);
+        Assert.Equal(TestData.Sha256(kept), await gateway.DownloadSha256Async("/gc-parts/kept.bin", Ct));
+    }
 }

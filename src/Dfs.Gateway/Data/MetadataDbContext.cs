@@ -21,6 +21,9 @@ public sealed class MetadataDbContext(DbContextOptions<MetadataDbContext> option
     public DbSet<Auth.TokenRecord> Tokens => Set<Auth.TokenRecord>();
     public DbSet<Auth.ShareRecord> Shares => Set<Auth.ShareRecord>();
     public DbSet<Auth.AccessKeys.AccessKeyRecord> AccessKeys => Set<Auth.AccessKeys.AccessKeyRecord>();
+    public DbSet<S3.Multipart.MultipartUploadRecord> MultipartUploads => Set<S3.Multipart.MultipartUploadRecord>();
+    public DbSet<S3.Multipart.MultipartPartRecord> MultipartParts => Set<S3.Multipart.MultipartPartRecord>();
+    public DbSet<S3.Multipart.MultipartPartChunkRecord> MultipartPartChunks => Set<S3.Multipart.MultipartPartChunkRecord>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder conventions)
     {
@@ -85,5 +88,6 @@ public sealed class MetadataDbContext(DbContextOptions<MetadataDbContext> option
             e.Property(x => x.Name).IsRequired();
         });
         Auth.AuthModel.Configure(model);
+        S3.Multipart.MultipartModel.Configure(model);
     }
 }

@@ -114,7 +114,7 @@ public sealed class FileCommitter(NamespaceService names)
     }
 
     /// <summary>Chunks are shared between versions (content addressing), so only the ones not yet known are inserted.</summary>
-    private static async Task AddChunksAndReplicasAsync(MetadataDbContext db, IReadOnlyList<StoredChunk> chunks, DateTime now, CancellationToken ct)
+    internal static async Task AddChunksAndReplicasAsync(MetadataDbContext db, IReadOnlyList<StoredChunk> chunks, DateTime now, CancellationToken ct)
     {
         if (chunks.Count == 0) return;
         var ids = chunks.Select(c => c.Id).Distinct().ToList();

@@ -7,9 +7,9 @@ using Microsoft.Extensions.Options;
 namespace Dfs.Gateway.Files;
 
 /// <summary>
-/// Removes chunks no version references any more (deleted or overwritten files) from every node that
-/// holds them, and chunks a node holds that the metadata never knew (uploads that never committed),
-/// each once it has stayed garbage for the grace period. Space reported by the nodes goes back down.
+/// Removes chunks no version references any more (deleted or overwritten files), nor any part of an S3 multipart upload
+/// in progress, from every node that holds them, and chunks a node holds that the metadata never knew (uploads that never
+/// committed), each once it has stayed garbage for the grace period. Space reported by the nodes goes back down.
 /// </summary>
 public sealed class GarbageCollector(
     IServiceScopeFactory scopes,
@@ -60,7 +60,7 @@ public sealed class GarbageCollector(
 
     private async Task<int> CollectUnreferencedAsync(MetadataDbContext db, IStorageNodeClient nodeClient, DateTimeOffset now, TimeSpan grace, CancellationToken ct)
     {
-        var unreferenced = await db.Chunks.Where(c => !db.VersionChunks.Any(v => v.ChunkId == c.Id))
+        var unreferenced = await db.Chunks.Where(c => !db.VersionChunks.Any(v => v.ChunkId == c.Id) && !db.MultipartPartChunks.Any(p => p.ChunkId == c.Id))
             .Select(c => c.Id).Take(options.Value.GcBatchSize).ToListAsync(ct);
         var current = unreferenced.ToHashSet(StringComparer.Ordinal);
         foreach (var gone in _unreferencedSince.Keys.Where(id => !current.Contains(id)).ToList()) _unreferencedSince.Remove(gone);
@@ -73,7 +73,7 @@ public sealed class GarbageCollector(
             await using var lease = await leases.TryAcquireForDeleteAsync(chunkId, ct);
             if (lease is null) continue;
             // Still garbage now that no upload can take it?
-            if (await db.VersionChunks.AnyAsync(v => v.ChunkId == chunkId, ct)) continue;
+            if (await db.VersionChunks.AnyAsync(v => v.ChunkId == chunkId, ct) || await db.MultipartPartChunks.AnyAsync(p => p.ChunkId == chunkId, ct)) continue;
 
             var holders = await db.Replicas.Where(r => r.ChunkId == chunkId).Select(r => r.NodeId).ToListAsync(ct);
             var left = 0;

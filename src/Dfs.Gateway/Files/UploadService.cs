@@ -12,6 +12,9 @@ using Microsoft.Extensions.Options;
 namespace Dfs.Gateway.Files;
 
 /// <summary>What the client asked for and promised about the body (its length when it declared one).</summary>
+/// <summary>What <see cref="UploadService.StoreAsync"/> stored: the bytes' length and digests (hex) and where each chunk went.</summary>
+public sealed record StoredBytes(long Size, string Md5, string Sha256, long ChunkSize, IReadOnlyList<StoredChunk> Chunks);
+
 public sealed record UploadRequest(string Path, ConflictPolicy Conflict, int ReplicationFactor, string? ExpectedMd5, string? ExpectedSha256,
     long? DeclaredLength = null, Durability Durability = Durability.One, ObjectAttributes? Attributes = null);
 
@@ -38,18 +41,30 @@ public sealed class UploadService(
     {
         using var activity = GatewayMetrics.Source.StartActivity("dfs.upload");
         activity?.SetTag("dfs.path", request.Path);
+        // Until the commit is over, garbage collection must not take chunks this upload stored (they may be shared):
+        // the leases go when `held` is disposed, after the commit or the failure.
+        await using var held = leases.BeginUpload();
+        var stored = await StoreAsync(body, request.DeclaredLength, request.Durability == Durability.All ? request.ReplicationFactor : 1,
+            allowInline: true, held, ct);
+        return await CommitAsync(request, stored, ct);
+    }
+
+    /// <summary>
+    /// Reads <paramref name="body"/> to its end, cutting it into chunks stored with <paramref name="copies"/> copies each
+    /// (durability=all: every copy, fsynced; otherwise one, and the Replicator the rest), hashing it on the way. The
+    /// chunks stay under <paramref name="held"/>'s leases; nothing is committed. An S3 part is stored this way too.
+    /// </summary>
+    public async Task<StoredBytes> StoreAsync(Stream body, long? declaredLength, int copies, bool allowInline, IUploadLeases held, CancellationToken ct)
+    {
         var chunkSize = options.Value.ChunkSizeBytes;
         // Most small files declare their length: a 4 KiB PUT must not rent (and keep pooled) an 8 MiB buffer.
-        var bufferSize = (int)(request.DeclaredLength is { } declared && declared < chunkSize ? Math.Max(declared, 1) : chunkSize);
+        var bufferSize = (int)(declaredLength is { } declared && declared < chunkSize ? Math.Max(declared, 1) : chunkSize);
         using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var chunks = new List<StoredChunk>();
-        // durability=all: every copy is made (and fsynced) before the PUT answers; otherwise one, and the Replicator the rest.
-        var copies = request.Durability == Durability.All ? request.ReplicationFactor : 1;
         var inFlight = new Queue<Task<StoredChunk>>();
         // Another gateway may have drained or added a node since this one last looked: place on what is true now.
         await registry.EnsureCurrentAsync(ct);
-        await using var held = leases.BeginUpload();
         using var storing = CancellationTokenSource.CreateLinkedTokenSource(ct);
         long offset = 0;
         try
@@ -87,7 +102,7 @@ public sealed class UploadService(
                     buffers.Return(buffer);
                     throw;
                 }
-                if (index == 0 && filled < chunkSize && filled <= options.Value.InlineMaxBytes && copies == 1)
+                if (allowInline && index == 0 && filled < chunkSize && filled <= options.Value.InlineMaxBytes && copies == 1)
                 {
                     // The whole file, small enough to live in the metadata store: it is written with the commit.
                     chunks.Add(new StoredChunk(0, id, 0, filled, [], buffer.AsSpan(0, filled).ToArray()));
@@ -105,7 +120,7 @@ public sealed class UploadService(
             if (await body.ReadAsync(new byte[1], ct) > 0)
                 throw DfsProblemException.BadRequest("Body too long", $"The body is longer than the {offset} bytes it declared; nothing was stored.");
             while (inFlight.Count > 0) chunks.Add(await inFlight.Dequeue());
-            return await CommitAsync(request, md5, sha, chunkSize, offset, chunks, ct);
+            return new StoredBytes(offset, Convert.ToHexStringLower(md5.GetHashAndReset()), Convert.ToHexStringLower(sha.GetHashAndReset()), chunkSize, chunks);
         }
         catch
         {
@@ -115,8 +130,6 @@ public sealed class UploadService(
             await Task.WhenAll(inFlight).ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             throw;
         }
-        // Until the commit is over, garbage collection must not take chunks this upload stored (they may be shared):
-        // the leases go when `held` is disposed, after the commit or the failure.
     }
 
     /// <summary>Stores a chunk whose buffer it owns and returns to the pool when done.</summary>
@@ -133,11 +146,9 @@ public sealed class UploadService(
         }
     }
 
-    private async Task<CommittedFile> CommitAsync(UploadRequest request, IncrementalHash md5, IncrementalHash sha, long chunkSize, long offset,
-        List<StoredChunk> chunks, CancellationToken ct)
+    private async Task<CommittedFile> CommitAsync(UploadRequest request, StoredBytes stored, CancellationToken ct)
     {
-        var md5Hex = Convert.ToHexStringLower(md5.GetHashAndReset());
-        var shaHex = Convert.ToHexStringLower(sha.GetHashAndReset());
+        var (offset, md5Hex, shaHex, chunkSize, chunks) = stored;
         if (request.ExpectedMd5 is { } expectedMd5 && expectedMd5 != md5Hex)
             throw new DfsProblemException(StatusCodes.Status400BadRequest, "Digest mismatch",
                 $"Content-MD5 says {expectedMd5} but the body's MD5 is {md5Hex}; nothing was stored.");

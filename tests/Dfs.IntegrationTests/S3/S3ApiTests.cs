@@ -305,6 +305,102 @@ public sealed class S3ApiTests(ClusterFixture cluster) : IDisposable
     }
 
     [Fact]
+    public async Task A_200_MiB_object_uploads_in_parallel_parts_streamed_into_chunks_and_reads_back_byte_for_byte()
+    {
+        var s3 = await _s3.ClientAsync(null, Ct);
+        await s3.PutBucketAsync("s3-multipart-big", Ct);
+        var data = TestData.Random(200L * 1024 * 1024, 76);
+        using var transfer = new Amazon.S3.Transfer.TransferUtility(s3, new Amazon.S3.Transfer.TransferUtilityConfig { ConcurrentServiceRequests = 4 });
+        await transfer.UploadAsync(new Amazon.S3.Transfer.TransferUtilityUploadRequest
+        {
+            BucketName = "s3-multipart-big", Key = "big/200.bin", InputStream = new MemoryStream(data), PartSize = 8 * 1024 * 1024, ContentType = "application/x-big",
+        }, Ct);
+
+        var head = await s3.GetObjectMetadataAsync("s3-multipart-big", "big/200.bin", Ct);
+        Assert.Equal(data.LongLength, head.ContentLength);
+        Assert.EndsWith("-25\"", head.ETag);
+        Assert.Equal("application/x-big", head.Headers.ContentType);
+        // The same file to the Dfs API: whole-file SHA-256 and MD5 of what was sent.
+        Assert.Equal(TestData.Sha256(data), await cluster.Gateway.DownloadSha256Async("/s3-multipart-big/big/200.bin", Ct));
+        var stat = await cluster.Gateway.StatAsync("/s3-multipart-big/big/200.bin", Ct);
+        Assert.Equal(Md5Hex(data), stat.Md5);
+        Assert.Equal(data[^1000..], await ReadAllAsync(s3, "s3-multipart-big", "big/200.bin", new ByteRange(data.Length - 1000, data.Length - 1)));
+        Assert.Empty((await s3.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = "s3-multipart-big" }, Ct)).MultipartUploads ?? []);
+    }
+
+    [Fact]
+    public async Task Multipart_parts_are_listed_replaced_validated_completed_and_aborted_as_on_S3()
+    {
+        var s3 = await _s3.ClientAsync(null, Ct);
+        await s3.PutBucketAsync("s3-multipart", Ct);
+        var create = await s3.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest
+        {
+            BucketName = "s3-multipart", Key = "parts/object.bin", ContentType = "text/x-parts", Metadata = { ["via"] = "parts" },
+        }, Ct);
+        var five = 5 * 1024 * 1024;
+        byte[][] parts = [TestData.Random(five, 77), TestData.Random(five + 1234, 78), TestData.Random(777, 79)];
+        async Task<string> Part(int number, byte[] bytes) => (await s3.UploadPartAsync(new UploadPartRequest
+        {
+            BucketName = "s3-multipart", Key = "parts/object.bin", UploadId = create.UploadId, PartNumber = number, InputStream = new MemoryStream(bytes),
+        }, Ct)).ETag;
+        var etags = new string[3];
+        etags[1] = await Part(2, TestData.Random(100, 80));   // replaced below
+        etags[0] = await Part(1, parts[0]);
+        etags[1] = await Part(2, parts[1]);
+        etags[2] = await Part(3, parts[2]);
+        Assert.Equal($"\"{Md5Hex(parts[1])}\"", etags[1]);
+
+        var listed = await s3.ListPartsAsync(new ListPartsRequest { BucketName = "s3-multipart", Key = "parts/object.bin", UploadId = create.UploadId }, Ct);
+        Assert.Equal([1, 2, 3], listed.Parts.Select(p => p.PartNumber ?? 0));
+        Assert.Equal([parts[0].Length, parts[1].Length, parts[2].Length], listed.Parts.Select(p => p.Size ?? 0).Select(n => (int)n));
+        var uploads = await s3.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = "s3-multipart" }, Ct);
+        Assert.Contains(uploads.MultipartUploads, u => u.UploadId == create.UploadId && u.Key == "parts/object.bin");
+        // Not an object until completed.
+        await S3ErrorAsync("NoSuchKey", HttpStatusCode.NotFound, () => ReadAllAsync(s3, "s3-multipart", "parts/object.bin"));
+
+        CompleteMultipartUploadRequest Complete(params (int Number, string ETag)[] list) => new()
+        {
+            BucketName = "s3-multipart", Key = "parts/object.bin", UploadId = create.UploadId,
+            PartETags = [.. list.Select(p => new PartETag(p.Number, p.ETag))],
+        };
+        await S3ErrorAsync("InvalidPart", HttpStatusCode.BadRequest, () => s3.CompleteMultipartUploadAsync(Complete((1, etags[0]), (2, etags[0]), (3, etags[2])), Ct));
+        // The SDK sorts the list it is given: a part named twice is what it still sends out of order.
+        await S3ErrorAsync("InvalidPartOrder", HttpStatusCode.BadRequest, () => s3.CompleteMultipartUploadAsync(Complete((1, etags[0]), (1, etags[0])), Ct));
+        await S3ErrorAsync("EntityTooSmall", HttpStatusCode.BadRequest, () => s3.CompleteMultipartUploadAsync(Complete((1, etags[0]), (3, etags[2]), (4, etags[2])), Ct));
+
+        var done = await s3.CompleteMultipartUploadAsync(Complete((1, etags[0]), (2, etags[1]), (3, etags[2])), Ct);
+        var expectedETag = Convert.ToHexStringLower(MD5.HashData(parts.SelectMany(p => MD5.HashData(p)).ToArray())) + "-3";
+        Assert.Equal($"\"{expectedETag}\"", done.ETag);
+        var whole = parts.SelectMany(p => p).ToArray();
+        Assert.Equal(whole, await ReadAllAsync(s3, "s3-multipart", "parts/object.bin"));
+        var head = await s3.GetObjectMetadataAsync("s3-multipart", "parts/object.bin", Ct);
+        Assert.Equal($"\"{expectedETag}\"", head.ETag);
+        Assert.Equal("text/x-parts", head.Headers.ContentType);
+        Assert.Equal("parts", head.Metadata["via"]);
+        await S3ErrorAsync("NoSuchUpload", HttpStatusCode.NotFound, () => s3.CompleteMultipartUploadAsync(Complete((1, etags[0])), Ct));
+
+        // Aborted: its parts go, and it takes no more.
+        var abandoned = await s3.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = "s3-multipart", Key = "parts/abandoned.bin" }, Ct);
+        await s3.UploadPartAsync(new UploadPartRequest
+        {
+            BucketName = "s3-multipart", Key = "parts/abandoned.bin", UploadId = abandoned.UploadId, PartNumber = 1, InputStream = new MemoryStream(parts[2]),
+        }, Ct);
+        await s3.AbortMultipartUploadAsync("s3-multipart", "parts/abandoned.bin", abandoned.UploadId, Ct);
+        await S3ErrorAsync("NoSuchUpload", HttpStatusCode.NotFound, () => s3.UploadPartAsync(new UploadPartRequest
+        {
+            BucketName = "s3-multipart", Key = "parts/abandoned.bin", UploadId = abandoned.UploadId, PartNumber = 2, InputStream = new MemoryStream(parts[2]),
+        }, Ct));
+        await S3ErrorAsync("NoSuchUpload", HttpStatusCode.NotFound,
+            () => s3.ListPartsAsync(new ListPartsRequest { BucketName = "s3-multipart", Key = "parts/other.bin", UploadId = create.UploadId }, Ct));
+        await S3ErrorAsync("InvalidArgument", HttpStatusCode.BadRequest, () => s3.UploadPartAsync(new UploadPartRequest
+        {
+            BucketName = "s3-multipart", Key = "parts/x.bin", UploadId = abandoned.UploadId, PartNumber = 10_001, InputStream = new MemoryStream(parts[2]),
+        }, Ct));
+        Assert.Empty((await s3.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = "s3-multipart" }, Ct)).MultipartUploads ?? []);
+        await S3ErrorAsync("NoSuchKey", HttpStatusCode.NotFound, () => ReadAllAsync(s3, "s3-multipart", "parts/abandoned.bin"));
+    }
+
+    [Fact]
     public async Task Presigned_get_and_put_work_until_they_expire()
     {
         var s3 = await _s3.ClientAsync(null, Ct);
