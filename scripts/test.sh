@@ -9,8 +9,9 @@ results="$root/artifacts/test-results"
 mkdir -p "$results"
 
 # What the suite needs from Debian: the servers the local profile runs, the browser the dashboard's and the web
-# console's tests drive, the nginx the benchmark compares with, the wrk its 4 KiB figures are measured with too, and
-# the network tools of the chaos run (ip, tc, nft). Prints the packages still missing.
+# console's tests drive, the nginx the benchmark compares with, the wrk its 4 KiB figures are measured with too, the
+# network tools of the chaos run (ip, tc, nft) and the S3 clients scripts/s3-clients.sh drives (Debian's own aws: one
+# from pip earlier on PATH does not count). Prints the packages still missing.
 missing_packages() {
   ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || echo postgresql
   command -v rabbitmq-server >/dev/null 2>&1 || [ -x /usr/sbin/rabbitmq-server ] || echo rabbitmq-server
@@ -20,6 +21,9 @@ missing_packages() {
   [ -x /usr/bin/wrk ] || echo wrk
   command -v ip >/dev/null 2>&1 && command -v tc >/dev/null 2>&1 || echo iproute2
   command -v nft >/dev/null 2>&1 || echo nftables
+  [ -x /usr/bin/aws ] || echo awscli
+  [ -x /usr/bin/rclone ] || echo rclone
+  [ -x /usr/bin/s3cmd ] || echo s3cmd
 }
 mapfile -t need_packages < <(missing_packages)
 if [ ${#need_packages[@]} -gt 0 ]; then

@@ -1,5 +1,6 @@
-using Dfs.Contracts.Clients;
 using Dfs.AppHost.Cluster;
+using Dfs.Contracts.Clients;
+using Dfs.IntegrationTests.Support;
 using Dfs.Gateway.Tests.Console;
 
 namespace Dfs.IntegrationTests;
@@ -19,7 +20,7 @@ public sealed class ConsoleBrowserTests(FaultClusterFixture cluster)
     public async Task A_browser_signs_in_uploads_downloads_and_drains_a_node_of_a_full_cluster()
     {
         var started = DateTime.UtcNow;
-        var screenshots = Path.Combine(RepositoryRoot(), "artifacts", "screenshots", "cluster");
+        var screenshots = Path.Combine(Built.RepositoryRoot, "artifacts", "screenshots", "cluster");
         // Something stored before, so the drained node holds chunks and the totals count files.
         await cluster.Gateway.PutFileAsync("/console-before.bin", new MemoryStream(TestData.Random(2 * ClusterFixture.ChunkSize, 301)), ct: Ct);
         try
@@ -44,12 +45,5 @@ public sealed class ConsoleBrowserTests(FaultClusterFixture cluster)
                 await cluster.Gateway.CancelDrainAsync(node.Name, CancellationToken.None);
             await cluster.Gateway.DeleteAsync("/console-before.bin", recursive: false, CancellationToken.None);
         }
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Dfs.sln"))) return dir.FullName;
-        throw new InvalidOperationException("Dfs.sln not found above " + AppContext.BaseDirectory);
     }
 }

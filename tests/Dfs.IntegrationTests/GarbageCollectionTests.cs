@@ -8,17 +8,19 @@ using Dfs.Contracts.Integrity;
 namespace Dfs.IntegrationTests;
 
 /// <summary>Garbage collection on a real cluster: what an abandoned upload left on the nodes is swept, committed data is kept.</summary>
-public sealed class GarbageCollectionTests
+public sealed class GarbageCollectionTests(GarbageCollectionTests.GcCluster cluster) : IClassFixture<GarbageCollectionTests.GcCluster>
 {
     private const int ChunkSize = 256 * 1024;
     private const int GcGraceMs = 4000;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    [Fact]
-    public async Task Chunks_of_an_abandoned_upload_are_swept_from_every_node_after_the_grace_period_and_committed_chunks_stay()
+    /// <summary>One cluster for both tests (embedded profile, a short grace period, frequent passes): each checks only its own chunks.</summary>
+    public sealed class GcCluster : IAsyncLifetime
     {
-        await using var app = await DfsTestCluster.StartAsync(o =>
+        public DfsTestCluster App { get; private set; } = null!;
+
+        public async ValueTask InitializeAsync() => App = await DfsTestCluster.StartAsync(o =>
         {
             o.Profile = "embedded";
             o.Nodes = 2;
@@ -27,12 +29,24 @@ public sealed class GarbageCollectionTests
             o.HeartbeatIntervalMs = 300;
             o.GcGraceMs = GcGraceMs;
             o.GcIntervalMs = 300;
-        }, Ct);
-        using var http = app.CreateGatewayClient();
+        }, TestContext.Current.CancellationToken);
+
+        public async ValueTask DisposeAsync()
+        {
+            if (App is not null) await App.DisposeAsync();
+        }
+    }
+
+    private DfsTestCluster App => cluster.App;
+
+    [Fact]
+    public async Task Chunks_of_an_abandoned_upload_are_swept_from_every_node_after_the_grace_period_and_committed_chunks_stay()
+    {
+        using var http = App.CreateGatewayClient();
         var gateway = DfsRefit.Gateway(http);
-        using var member = app.CreateClusterHttpClient();
-        var nodeClient = new StorageNodeClient(app.CreateClusterHttpClient);
-        var nodes = app.RunningStorageNodes.Select(n => app.Endpoint(n)).ToList();
+        using var member = App.CreateClusterHttpClient();
+        var nodeClient = new StorageNodeClient(App.CreateClusterHttpClient);
+        var nodes = App.RunningStorageNodes.Select(n => App.Endpoint(n)).ToList();
         Assert.Equal(2, nodes.Count);
 
         // A committed file of three chunks.
@@ -46,7 +60,7 @@ public sealed class GarbageCollectionTests
         var fresh = TestData.Random(3 * ChunkSize, 202);
         var sent = kept.AsSpan(0, ChunkSize).ToArray().Concat(fresh).Concat(new byte[17]).ToArray();
         var abandonedIds = Enumerable.Range(0, 3).Select(i => ChunkIds.Compute(fresh.AsSpan(i * ChunkSize, ChunkSize))).ToList();
-        var endpoint = app.GatewayUrl;
+        var endpoint = App.GatewayUrl;
         using (var socket = new TcpClient())
         {
             await socket.ConnectAsync(endpoint.Host, endpoint.Port, Ct);
@@ -98,24 +112,14 @@ public sealed class GarbageCollectionTests
     [Fact]
     public async Task Parts_of_an_S3_multipart_upload_outlive_the_grace_period_until_it_is_completed_and_go_once_it_is_aborted()
     {
-        await using var app = await DfsTestCluster.StartAsync(o =>
-        {
-            o.Profile = "embedded";
-            o.Nodes = 2;
-            o.ReplicationFactor = 1;
-            o.ChunkSizeBytes = ChunkSize;
-            o.HeartbeatIntervalMs = 300;
-            o.GcGraceMs = GcGraceMs;
-            o.GcIntervalMs = 300;
-        }, Ct);
-        using var http = app.CreateGatewayClient();
+        using var http = App.CreateGatewayClient();
         var gateway = DfsRefit.Gateway(http);
-        var nodeClient = new StorageNodeClient(app.CreateClusterHttpClient);
-        var nodes = app.RunningStorageNodes.Select(n => app.Endpoint(n)).ToList();
+        var nodeClient = new StorageNodeClient(App.CreateClusterHttpClient);
+        var nodes = App.RunningStorageNodes.Select(n => App.Endpoint(n)).ToList();
         var key = await gateway.CreateAccessKeyAsync(new Contracts.Api.CreateAccessKeyRequest("gc"), Ct);
         using var s3 = new Amazon.S3.AmazonS3Client(new Amazon.Runtime.BasicAWSCredentials(key.Id, key.Secret), new Amazon.S3.AmazonS3Config
         {
-            ServiceURL = app.Endpoint(Dfs.AppHost.Cluster.DfsCluster.GatewayName, "s3").ToString(), ForcePathStyle = true, MaxErrorRetry = 0,
+            ServiceURL = App.Endpoint(Dfs.AppHost.Cluster.DfsCluster.GatewayName, "s3").ToString(), ForcePathStyle = true, MaxErrorRetry = 0,
         });
         await s3.PutBucketAsync("gc-parts", Ct);
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Xml.Linq;
 using Dfs.Contracts.Api;
+using Dfs.Contracts.Paths;
 using Dfs.Gateway.Auth;
 using Dfs.Gateway.Data;
 using Dfs.Gateway.Files;
@@ -172,13 +173,40 @@ public sealed partial class S3Operations
         var entry = await names.FindAsync(path, ct);
         if (entry is null || (entry.Kind == EntryKind.Directory) != isFolder) return;
         if (isFolder && await names.Db.Entries.AnyAsync(e => e.ParentId == entry.Id, ct)) return;
+        if (!await TryDeleteAsync(path, entry.Kind, ct)) return;
+        await RemoveEmptiedFoldersAsync(path, ct);
+    }
+
+    private async Task<bool> TryDeleteAsync(string path, EntryKind kind, CancellationToken ct)
+    {
         try
         {
-            events.FilesDeleted(await names.DeleteAsync(path, recursive: false, entry.Kind, ct), names.Now);
+            events.FilesDeleted(await names.DeleteAsync(path, recursive: false, kind, ct), names.Now);
+            return true;
         }
         catch (DfsProblemException e) when (e.Status is StatusCodes.Status404NotFound or StatusCodes.Status409Conflict)
         {
             // Deleted meanwhile, or a folder that something was written into meanwhile: either way nothing of the key to remove.
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// S3 has no folders: the folders a key's "/"s made exist while keys are below them. So deleting the last key below a
+    /// folder removes it, and so on upwards, as S3 tools expect (aws s3 rm --recursive, then rb). The bucket stays, and so
+    /// does a folder that is more than a name: a user's home or a folder shared with someone.
+    /// </summary>
+    private async Task RemoveEmptiedFoldersAsync(string path, CancellationToken ct)
+    {
+        for (var folder = DfsPath.Parent(path); folder != DfsPath.Root && DfsPath.Parent(folder) != DfsPath.Root; folder = DfsPath.Parent(folder))
+        {
+            if (DfsPath.Parent(folder) == UserNames.HomeRoot) return;
+            var entry = await names.FindAsync(folder, ct);
+            if (entry is not { Kind: EntryKind.Directory }
+                || await names.Db.Entries.AnyAsync(e => e.ParentId == entry.Id, ct)
+                || await names.Db.Shares.AnyAsync(s => s.Path == folder, ct)
+                || !await TryDeleteAsync(folder, EntryKind.Directory, ct))
+                return;
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Security.Cryptography;
+using System.Text;
 using System.Xml.Linq;
 using Amazon.S3;
 using Amazon.S3.Model;
@@ -14,12 +15,12 @@ namespace Dfs.IntegrationTests.S3;
 /// the namespace it shares with the Dfs API, and users' rights through their access keys.
 /// </summary>
 [Collection(ClusterCollection.Name)]
-public sealed class S3ApiTests(ClusterFixture cluster) : IDisposable
+public sealed class S3ApiTests(ClusterFixture cluster) : IAsyncDisposable
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
     private readonly S3ClientFactory _s3 = new(cluster);
 
-    public void Dispose() => _s3.Dispose();
+    public ValueTask DisposeAsync() => _s3.DisposeAsync();
 
     private static async Task<AmazonS3Exception> S3ErrorAsync(string code, HttpStatusCode status, Func<Task> action)
     {
@@ -398,6 +399,115 @@ public sealed class S3ApiTests(ClusterFixture cluster) : IDisposable
         }, Ct));
         Assert.Empty((await s3.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = "s3-multipart" }, Ct)).MultipartUploads ?? []);
         await S3ErrorAsync("NoSuchKey", HttpStatusCode.NotFound, () => ReadAllAsync(s3, "s3-multipart", "parts/abandoned.bin"));
+    }
+
+    private async Task<bool> ExistsAsync(string path)
+    {
+        try
+        {
+            await cluster.Gateway.StatAsync(path, Ct);
+            return true;
+        }
+        catch (DfsApiException e) when (e.StatusCode == HttpStatusCode.NotFound)
+        {
+            return false;
+        }
+    }
+
+    [Fact]
+    public async Task Deleting_the_last_key_below_folders_removes_them_but_never_the_bucket_a_home_or_a_shared_folder()
+    {
+        var s3 = await _s3.ClientAsync(null, Ct);
+        await s3.PutBucketAsync("s3-emptied", Ct);
+        await s3.PutObjectAsync(new PutObjectRequest { BucketName = "s3-emptied", Key = "a/b/c/one.txt", ContentBody = "1" }, Ct);
+        await s3.PutObjectAsync(new PutObjectRequest { BucketName = "s3-emptied", Key = "a/two.txt", ContentBody = "2" }, Ct);
+        await cluster.Gateway.MkdirAsync("/s3-emptied/made", parents: false, Ct);
+
+        await s3.DeleteObjectAsync("s3-emptied", "a/b/c/one.txt", Ct);
+        Assert.False(await ExistsAsync("/s3-emptied/a/b"));
+        Assert.True(await ExistsAsync("/s3-emptied/a/two.txt"));
+        // A key that was not there deletes nothing, so no folder either.
+        await s3.DeleteObjectAsync("s3-emptied", "made/never-there", Ct);
+        Assert.True(await ExistsAsync("/s3-emptied/made"));
+        await s3.DeleteObjectsAsync(new DeleteObjectsRequest { BucketName = "s3-emptied", Objects = [new KeyVersion { Key = "a/two.txt" }] }, Ct);
+        Assert.False(await ExistsAsync("/s3-emptied/a"));
+        var left = await s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = "s3-emptied" }, Ct);
+        Assert.Equal(["made/"], left.S3Objects.Select(o => o.Key));
+        await s3.DeleteObjectAsync("s3-emptied", "made/", Ct);
+        Assert.Empty((await s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = "s3-emptied" }, Ct)).S3Objects ?? []);
+        await s3.HeadBucketAsync(new HeadBucketRequest { BucketName = "s3-emptied" }, Ct);
+        await s3.DeleteBucketAsync("s3-emptied", Ct);
+
+        // A home stays, and so does a folder shared with someone, though nothing is left in them.
+        var carol = await _s3.UserAsync("s3carol", Ct);
+        await _s3.UserAsync("s3dave", Ct);
+        await carol.PutObjectAsync(new PutObjectRequest { BucketName = "home", Key = "s3carol/deep/er/f.txt", ContentBody = "f" }, Ct);
+        await carol.PutObjectAsync(new PutObjectRequest { BucketName = "home", Key = "s3carol/shared/in/g.txt", ContentBody = "g" }, Ct);
+        await cluster.Gateway.CreateShareAsync(new CreateShareRequest("/home/s3carol/shared", "s3dave", ShareAccess.Read), Ct);
+        await carol.DeleteObjectAsync("home", "s3carol/deep/er/f.txt", Ct);
+        await carol.DeleteObjectAsync("home", "s3carol/shared/in/g.txt", Ct);
+        Assert.False(await ExistsAsync("/home/s3carol/deep"));
+        Assert.False(await ExistsAsync("/home/s3carol/shared/in"));
+        Assert.True(await ExistsAsync("/home/s3carol/shared"));
+        Assert.True(await ExistsAsync("/home/s3carol"));
+    }
+
+    /// <summary>Sends raw HTTP/1.1 on a connection of its own and reads the answer's head (status line and headers).</summary>
+    private async Task<string> RawHeadAsync(string request)
+    {
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(_s3.Endpoint.Host, _s3.Endpoint.Port, Ct);
+        var stream = tcp.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(request), Ct);
+        return await ReadHeadAsync(stream);
+    }
+
+    private static async Task<string> ReadHeadAsync(Stream stream)
+    {
+        var head = new StringBuilder();
+        var one = new byte[1];
+        while (await stream.ReadAsync(one, Ct) == 1)
+        {
+            head.Append((char)one[0]);
+            if (head.ToString().EndsWith("\r\n\r\n", StringComparison.Ordinal)) break;
+        }
+        return head.ToString();
+    }
+
+    [Fact]
+    public async Task An_expect_100_continue_request_answered_without_continue_ends_its_connection()
+    {
+        var s3 = await _s3.ClientAsync(null, Ct);
+        await s3.PutBucketAsync("s3-expect", Ct);
+        var url = new Uri(await s3.GetPreSignedURLAsync(new GetPreSignedUrlRequest
+        {
+            BucketName = "s3-expect", Key = "empty", Verb = HttpVerb.PUT, Expires = DateTime.UtcNow.AddMinutes(5), Protocol = Protocol.HTTP,
+        }));
+        var host = $"Host: {_s3.Endpoint.Authority}\r\n";
+
+        // An empty body is never continued (nothing to read): the AWS CLI would read the next answer on this connection wrongly.
+        var empty = await RawHeadAsync($"PUT {url.PathAndQuery} HTTP/1.1\r\n{host}Expect: 100-continue\r\nContent-Length: 0\r\n\r\n");
+        Assert.StartsWith("HTTP/1.1 200 OK\r\n", empty);
+        Assert.Contains("Connection: close\r\n", empty);
+        Assert.Empty(await ReadAllAsync(s3, "s3-expect", "empty"));
+
+        // Refused before its body is read: also the end of the connection, and nothing stored.
+        var refused = await RawHeadAsync($"PUT /s3-expect/refused HTTP/1.1\r\n{host}Expect: 100-continue\r\nContent-Length: 5\r\n\r\n");
+        Assert.StartsWith("HTTP/1.1 403 Forbidden\r\n", refused);
+        Assert.Contains("Connection: close\r\n", refused);
+        Assert.False(await ExistsAsync("/s3-expect/refused"));
+
+        // A body sent once continued, as clients do, and read: the connection stays.
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(_s3.Endpoint.Host, _s3.Endpoint.Port, Ct);
+        var stream = tcp.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"PUT {url.PathAndQuery} HTTP/1.1\r\n{host}Expect: 100-continue\r\nContent-Length: 5\r\n\r\n"), Ct);
+        Assert.Equal("HTTP/1.1 100 Continue\r\n\r\n", await ReadHeadAsync(stream));
+        await stream.WriteAsync("hello"u8.ToArray(), Ct);
+        var continued = await ReadHeadAsync(stream);
+        Assert.StartsWith("HTTP/1.1 200 OK\r\n", continued);
+        Assert.DoesNotContain("Connection: close", continued);
+        Assert.Equal("hello"u8.ToArray(), await ReadAllAsync(s3, "s3-expect", "empty"));
     }
 
     [Fact]

@@ -6,16 +6,24 @@ using Dfs.Contracts.Clients;
 
 namespace Dfs.IntegrationTests.S3;
 
-/// <summary>AWS SDK clients for the cluster's S3 endpoint, each with an access key created through the gateway's API.</summary>
-internal sealed class S3ClientFactory(ClusterFixture cluster) : IDisposable
+/// <summary>
+/// AWS SDK clients for the cluster's S3 endpoint, each with an access key created through the gateway's API. The keys are
+/// revoked at the end: a user may hold only ten, and the tests of a collection share one cluster and its admin.
+/// </summary>
+internal sealed class S3ClientFactory(ClusterFixture cluster) : IAsyncDisposable
 {
     private readonly List<IDisposable> _owned = [];
+    private readonly List<string> _keys = [];
 
     public Uri Endpoint => cluster.App.Endpoint(Dfs.AppHost.Cluster.DfsCluster.GatewayName, "s3");
 
     /// <summary>A new key for <paramref name="user"/> (null: the admin), created by the admin.</summary>
-    public async Task<AccessKeyCreated> CreateKeyAsync(string? user, CancellationToken ct) =>
-        await cluster.Gateway.CreateAccessKeyAsync(new CreateAccessKeyRequest("s3 tests", user), ct);
+    public async Task<AccessKeyCreated> CreateKeyAsync(string? user, CancellationToken ct)
+    {
+        var key = await cluster.Gateway.CreateAccessKeyAsync(new CreateAccessKeyRequest("s3 tests", user), ct);
+        _keys.Add(key.Id);
+        return key;
+    }
 
     public async Task<AmazonS3Client> ClientAsync(string? user, CancellationToken ct)
     {
@@ -50,8 +58,19 @@ internal sealed class S3ClientFactory(ClusterFixture cluster) : IDisposable
         return http;
     }
 
-    public void Dispose()
+    public async ValueTask DisposeAsync()
     {
         foreach (var owned in _owned) owned.Dispose();
+        foreach (var key in _keys)
+        {
+            try
+            {
+                await cluster.Gateway.RevokeAccessKeyAsync(key, CancellationToken.None);
+            }
+            catch (DfsApiException e) when (e.StatusCode == System.Net.HttpStatusCode.NotFound)
+            {
+                // Revoked by the test itself, or its user deleted.
+            }
+        }
     }
 }
