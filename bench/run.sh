@@ -6,6 +6,7 @@
 #   bash bench/run.sh --short    a few seconds of measuring (CI): proves the benchmark still works, asserts nothing about speed
 #   bash bench/run.sh --only wrk only the 4 KiB figures measured with wrk, beside nginx (refreshes their docs section)
 #   bash bench/run.sh --help     every option (--runs, --size, --gateway URL, --json, --markdown, …)
+# The S3 tools' figures (aws s3 cp, rclone copy beside dfs and nginx WebDAV) have a script of their own: bench/s3-tools.sh.
 # BENCH_BUILD_REFERENCES=0 builds only the benchmark project (the src projects must already be built in Release).
 set -euo pipefail
 cd "$(dirname "$0")/.."

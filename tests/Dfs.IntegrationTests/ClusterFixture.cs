@@ -12,6 +12,9 @@ public class ClusterFixture : IAsyncLifetime
 {
     public const long ChunkSize = 1024 * 1024;
 
+    /// <summary>The gateway's domain for virtual-host-style S3 requests (BUCKET.s3.localhost).</summary>
+    public const string S3Domain = "s3.localhost";
+
     public DfsTestCluster App { get; private set; } = null!;
     public HttpClient Http { get; private set; } = null!;
     public IGatewayApi Gateway { get; private set; } = null!;
@@ -27,6 +30,7 @@ public class ClusterFixture : IAsyncLifetime
             o.Nodes = 3;
             o.ChunkSizeBytes = ChunkSize;
             o.ReplicationFactor = 1;
+            o.ResourceEnvironment[Dfs.AppHost.Cluster.DfsCluster.GatewayName] = new() { ["Dfs__Gateway__S3Domain"] = S3Domain };
             Configure(o);
         }, TestContext.Current.CancellationToken);
         Http = App.CreateGatewayClient();

@@ -22,6 +22,7 @@ public static class AuthExtensions
         builder.Services.AddScoped<TokenService>();
         builder.Services.AddSingleton<AccessKeyCipher>();
         builder.Services.AddScoped<AccessKeyService>();
+        builder.Services.AddSingleton<AccessKeyUsage>();
         return builder;
     }
 

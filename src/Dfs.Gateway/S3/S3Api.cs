@@ -85,6 +85,7 @@ public static class S3Api
         var credential = await keys.FindAsync(claim.Scope.AccessKeyId, context.RequestAborted) ?? throw S3Exception.InvalidAccessKeyId();
         var signingKey = SigV4.SigningKey(credential.Secret, claim.Scope);
         SigV4.Verify(claim, context.Request, signingKey);
+        await keys.MarkUsedAsync(claim.Scope.AccessKeyId, context.RequestAborted);
         context.Items[typeof(Caller)] = credential.Caller;
         context.Items[typeof(S3Signature)] = new S3Signature(claim, signingKey);
     }

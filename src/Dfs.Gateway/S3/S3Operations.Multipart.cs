@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.IO.Pipelines;
 using System.Security.Cryptography;
 using System.Xml.Linq;
 using Dfs.Contracts.Api;
@@ -63,17 +64,98 @@ public sealed partial class S3Operations
     {
         var ct = context.RequestAborted;
         var request = context.Request;
-        if (request.Headers.ContainsKey("x-amz-copy-source"))
-            throw new S3Exception(StatusCodes.Status501NotImplemented, "NotImplemented", "UploadPartCopy is not implemented: upload the part's bytes.");
         if (!int.TryParse(request.Query["partNumber"].ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var number) || number is < 1 or > MaxPartNumber)
             throw S3Exception.InvalidArgument($"Part number must be an integer between 1 and {MaxPartNumber}, inclusive.");
         var upload = await RequireUploadAsync(context, target, ct);
+        if (request.Headers.ContainsKey("x-amz-copy-source"))
+        {
+            await UploadPartCopyAsync(context, upload, number);
+            return;
+        }
         var md5 = ContentMd5(request);
 
         await using var held = leases.BeginUpload();
         var stored = await uploads.StoreAsync(S3Body(context), DeclaredLength(request), copies: 1, allowInline: false, held, ct);
         if (md5 is not null && md5 != stored.Md5) throw S3Exception.BadDigest("The Content-MD5 you specified did not match what we received.");
+        await RecordPartAsync(upload, number, stored, ct);
+        context.Response.Headers.ETag = Quoted(stored.Md5);
+    }
 
+    /// <summary>
+    /// UploadPartCopy: a part made of (a range of) an object the caller may read. The range streams from the nodes into
+    /// the part's chunks as UploadPart's body would, never buffered whole; a range that starts on a chunk boundary of the
+    /// source makes the same chunk ids, so the nodes gain no new bytes but the last chunk's.
+    /// </summary>
+    private async Task UploadPartCopyAsync(HttpContext context, MultipartUploadRecord upload, int number)
+    {
+        var ct = context.RequestAborted;
+        var request = context.Request;
+        var (sourceBucket, sourceKey) = CopySource(request.Headers["x-amz-copy-source"].ToString());
+        var (sourcePath, sourceIsFolder) = S3Keys.ObjectPath(sourceBucket, sourceKey);
+        if (sourceIsFolder) throw S3Exception.InvalidArgument("A folder key ('…/') cannot be copied.");
+        await access.RequireAsync(CallerOf(context), sourcePath, Access.Read, ct);
+        if (await names.FindWithVersionAsync(sourcePath, ct) is not ({ Kind: EntryKind.File } sourceEntry, { } version))
+        {
+            await RequireBucketExistsAsync(sourceBucket, ct);
+            throw NoSuchKey(sourceKey);
+        }
+        if (Preconditions(request, Quoted(version.MultipartETag ?? version.Md5), sourceEntry.ModifiedAt, "x-amz-copy-source-") is not null)
+            throw new S3Exception(StatusCodes.Status412PreconditionFailed, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold.");
+        var (from, to) = CopySourceRange(request.Headers["x-amz-copy-source-range"].ToString(), version.Size);
+
+        // Loaded here, not by the reading task: the store runs beside it on this request's database context.
+        var layout = await names.LoadLayoutAsync(version.Id, ct);
+        await using var held = leases.BeginUpload();
+        var pipe = new Pipe();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        async Task ReadSourceAsync(CancellationToken token)
+        {
+            try
+            {
+                if (to >= from) await downloads.CopyRangeAsync(layout, from, to, pipe.Writer.AsStream(leaveOpen: true), token);
+                await pipe.Writer.CompleteAsync();
+            }
+            catch (Exception e)
+            {
+                // The store sees it as its body failing: nothing is recorded.
+                await pipe.Writer.CompleteAsync(e);
+            }
+        }
+        var reading = ReadSourceAsync(stop.Token);
+        StoredBytes stored;
+        try
+        {
+            stored = await uploads.StoreAsync(pipe.Reader.AsStream(), to - from + 1, copies: 1, allowInline: false, held, ct);
+        }
+        finally
+        {
+            // Done reading, or the store failed: either way the source need not be read further.
+            await stop.CancelAsync();
+            await pipe.Reader.CompleteAsync();
+            await reading;
+        }
+        await RecordPartAsync(upload, number, stored, ct);
+        await WriteAsync(context, E("CopyPartResult", E("LastModified", Time(names.Now)), E("ETag", Quoted(stored.Md5))));
+    }
+
+    /// <summary>x-amz-copy-source-range: "bytes=FIRST-LAST" within the source; none is the whole source.</summary>
+    private static (long From, long To) CopySourceRange(string header, long size)
+    {
+        if (header.Length == 0) return (0, size - 1);
+        var dash = header.IndexOf('-');
+        if (!header.StartsWith("bytes=", StringComparison.Ordinal) || dash < 0
+            || !long.TryParse(header.AsSpan(6, dash - 6), NumberStyles.None, CultureInfo.InvariantCulture, out var first)
+            || !long.TryParse(header.AsSpan(dash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var last)
+            || first > last)
+            throw S3Exception.InvalidArgument("The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy.");
+        if (last >= size)
+            throw S3Exception.InvalidArgument($"Range specified is not valid for source object of size: {size}");
+        return (first, last);
+    }
+
+    /// <summary>Makes <paramref name="stored"/> part <paramref name="number"/> of the upload, in place of any part sent before under that number.</summary>
+    private async Task RecordPartAsync(MultipartUploadRecord upload, int number, StoredBytes stored, CancellationToken ct)
+    {
         var db = names.Db;
         await names.RetryAsync(names.NamespaceIsolation, async () =>
         {
@@ -91,7 +173,6 @@ public sealed partial class S3Operations
             await db.SaveChangesAsync(ct);
             return true;
         }, ct);
-        context.Response.Headers.ETag = Quoted(stored.Md5);
     }
 
     private async Task CompleteMultipartUploadAsync(HttpContext context, S3Target target)

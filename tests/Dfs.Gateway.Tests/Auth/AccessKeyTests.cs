@@ -124,6 +124,37 @@ public sealed class AccessKeyTests
         Assert.Equal([admins.Id], (await admin.ListAccessKeysAsync(ct: Ct)).Select(k => k.Id));
     }
 
+    [Theory, MemberData(nameof(MetadataDatabases.Providers), MemberType = typeof(MetadataDatabases))]
+    public async Task A_keys_last_use_is_recorded_to_the_minute_and_listed(string provider)
+    {
+        var clock = new ManualClock(new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero));
+        await using var factory = (await GatewayFactory.CreateAsync(provider)).With(MasterKeySetting, MasterKey)
+            .WithServices(s => s.AddSingleton<TimeProvider>(clock));
+        factory.StartServer();
+        var alice = await CreateUserAsync(factory, "alice");
+        var used = await alice.CreateAccessKeyAsync(new CreateAccessKeyRequest("used"), Ct);
+        var idle = await alice.CreateAccessKeyAsync(new CreateAccessKeyRequest("idle"), Ct);
+        async Task<DateTime?> LastUsedAsync(string id) => (await alice.ListAccessKeysAsync(ct: Ct)).Single(k => k.Id == id).LastUsedAt;
+        async Task UseAsync(string id)
+        {
+            await using var scope = factory.Services.CreateAsyncScope();
+            await scope.ServiceProvider.GetRequiredService<AccessKeyService>().MarkUsedAsync(id, Ct);
+        }
+
+        Assert.Null(await LastUsedAsync(used.Id));
+        await UseAsync(used.Id);
+        var first = clock.GetUtcNow().UtcDateTime;
+        Assert.Equal(first, await LastUsedAsync(used.Id));
+        // Within the minute: no write; after it, the new time.
+        clock.Advance(TimeSpan.FromSeconds(30));
+        await UseAsync(used.Id);
+        Assert.Equal(first, await LastUsedAsync(used.Id));
+        clock.Advance(TimeSpan.FromSeconds(31));
+        await UseAsync(used.Id);
+        Assert.Equal(clock.GetUtcNow().UtcDateTime, await LastUsedAsync(used.Id));
+        Assert.Null(await LastUsedAsync(idle.Id));
+    }
+
     [Fact]
     public async Task A_user_has_at_most_ten_keys()
     {

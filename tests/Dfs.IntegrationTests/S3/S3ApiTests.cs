@@ -511,6 +511,86 @@ public sealed class S3ApiTests(ClusterFixture cluster) : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Virtual_host_style_requests_name_the_bucket_in_the_host_and_reach_the_same_objects()
+    {
+        var pathStyle = await _s3.ClientAsync(null, Ct);
+        var virtualHost = await _s3.VirtualHostClientAsync(Ct);
+        await virtualHost.PutBucketAsync("s3-vhost", Ct);
+        Assert.Equal(EntryKind.Directory, (await cluster.Gateway.StatAsync("/s3-vhost", Ct)).Kind);
+        await virtualHost.PutObjectAsync(new PutObjectRequest { BucketName = "s3-vhost", Key = "dir/a.txt", ContentBody = "by host" }, Ct);
+        Assert.Equal("by host"u8.ToArray(), await ReadAllAsync(pathStyle, "s3-vhost", "dir/a.txt"));
+        await pathStyle.PutObjectAsync(new PutObjectRequest { BucketName = "s3-vhost", Key = "dir/b.txt", ContentBody = "by path" }, Ct);
+        Assert.Equal("by path"u8.ToArray(), await ReadAllAsync(virtualHost, "s3-vhost", "dir/b.txt"));
+        var listing = await virtualHost.ListObjectsV2Async(new ListObjectsV2Request { BucketName = "s3-vhost", Prefix = "dir/" }, Ct);
+        Assert.Equal(["dir/a.txt", "dir/b.txt"], listing.S3Objects.Select(o => o.Key));
+        Assert.Contains((await virtualHost.ListBucketsAsync(new ListBucketsRequest(), Ct)).Buckets, b => b.BucketName == "s3-vhost");
+        await S3ErrorAsync("NoSuchKey", HttpStatusCode.NotFound, () => ReadAllAsync(virtualHost, "s3-vhost", "dir/missing.txt"));
+        await virtualHost.DeleteObjectsAsync(new DeleteObjectsRequest
+        {
+            BucketName = "s3-vhost", Objects = [new KeyVersion { Key = "dir/a.txt" }, new KeyVersion { Key = "dir/b.txt" }],
+        }, Ct);
+        await virtualHost.DeleteBucketAsync("s3-vhost", Ct);
+        Assert.False(await ExistsAsync("/s3-vhost"));
+    }
+
+    [Fact]
+    public async Task Upload_part_copy_makes_parts_of_other_objects_or_their_ranges()
+    {
+        const int MiB = 1024 * 1024;
+        var s3 = await _s3.ClientAsync(null, Ct);
+        await s3.PutBucketAsync("s3-partcopy", Ct);
+        var source = TestData.Random(6 * MiB + 4321, 76);
+        var small = TestData.Random(3000, 77);
+        await s3.PutObjectAsync(new PutObjectRequest { BucketName = "s3-partcopy", Key = "src/big.bin", InputStream = new MemoryStream(source) }, Ct);
+        await s3.PutObjectAsync(new PutObjectRequest { BucketName = "s3-partcopy", Key = "src/small.bin", InputStream = new MemoryStream(small) }, Ct);
+        var upload = await s3.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = "s3-partcopy", Key = "copy.bin" }, Ct);
+        CopyPartRequest Part(int number, string key, long? first = null, long? last = null) => new()
+        {
+            SourceBucket = "s3-partcopy", SourceKey = key, DestinationBucket = "s3-partcopy", DestinationKey = "copy.bin",
+            UploadId = upload.UploadId, PartNumber = number, FirstByte = first, LastByte = last,
+        };
+
+        // Bytes sent, a whole object, then two ranges of it (the last one starting off a chunk boundary).
+        var sent = TestData.Random(5 * MiB, 78);
+        var one = await s3.UploadPartAsync(new UploadPartRequest
+        {
+            BucketName = "s3-partcopy", Key = "copy.bin", UploadId = upload.UploadId, PartNumber = 1, InputStream = new MemoryStream(sent),
+        }, Ct);
+        var two = await s3.CopyPartAsync(Part(2, "src/big.bin"), Ct);
+        Assert.Equal($"\"{Md5Hex(source)}\"", two.ETag);
+        var three = await s3.CopyPartAsync(Part(3, "src/big.bin", 0, 5 * MiB - 1), Ct);
+        Assert.Equal($"\"{Md5Hex(source[..(5 * MiB)])}\"", three.ETag);
+        var four = await s3.CopyPartAsync(Part(4, "src/big.bin", 5 * MiB - 7, source.Length - 1), Ct);
+        Assert.Equal($"\"{Md5Hex(source[(5 * MiB - 7)..])}\"", four.ETag);
+
+        // Bad ranges and sources: refused, and the parts stay as they were.
+        await S3ErrorAsync("InvalidArgument", HttpStatusCode.BadRequest, () => s3.CopyPartAsync(Part(2, "src/big.bin", 0, source.Length), Ct));
+        await S3ErrorAsync("NoSuchKey", HttpStatusCode.NotFound, () => s3.CopyPartAsync(Part(2, "src/missing.bin"), Ct));
+        await S3ErrorAsync("NoSuchUpload", HttpStatusCode.NotFound,
+            () => s3.CopyPartAsync(new CopyPartRequest
+            {
+                SourceBucket = "s3-partcopy", SourceKey = "src/small.bin", DestinationBucket = "s3-partcopy", DestinationKey = "copy.bin",
+                UploadId = "no-such-upload", PartNumber = 1,
+            }, Ct));
+        var bob = await _s3.UserAsync("s3partcopybob", Ct);
+        var bobs = await bob.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = "home", Key = "s3partcopybob/stolen.bin" }, Ct);
+        await S3ErrorAsync("AccessDenied", HttpStatusCode.Forbidden, () => bob.CopyPartAsync(new CopyPartRequest
+        {
+            SourceBucket = "s3-partcopy", SourceKey = "src/small.bin", DestinationBucket = "home", DestinationKey = "s3partcopybob/stolen.bin",
+            UploadId = bobs.UploadId, PartNumber = 1,
+        }, Ct));
+
+        await s3.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
+        {
+            BucketName = "s3-partcopy", Key = "copy.bin", UploadId = upload.UploadId,
+            PartETags = [new PartETag(1, one.ETag), new PartETag(2, two.ETag), new PartETag(3, three.ETag), new PartETag(4, four.ETag)],
+        }, Ct);
+        byte[] expected = [.. sent, .. source, .. source[..(5 * MiB)], .. source[(5 * MiB - 7)..]];
+        Assert.Equal(expected, await ReadAllAsync(s3, "s3-partcopy", "copy.bin"));
+        Assert.Equal(TestData.Sha256(expected), await cluster.Gateway.DownloadSha256Async("/s3-partcopy/copy.bin", Ct));
+    }
+
+    [Fact]
     public async Task Presigned_get_and_put_work_until_they_expire()
     {
         var s3 = await _s3.ClientAsync(null, Ct);

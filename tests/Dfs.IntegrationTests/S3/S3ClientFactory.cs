@@ -44,6 +44,38 @@ internal sealed class S3ClientFactory(ClusterFixture cluster) : IAsyncDisposable
         return client;
     }
 
+    /// <summary>
+    /// A client that addresses buckets virtual-host style (BUCKET.s3.localhost:PORT, the domain the fixture gives the
+    /// gateway); whatever the name, it connects to the gateway's S3 port on loopback, as DNS for *.localhost would.
+    /// </summary>
+    public async Task<AmazonS3Client> VirtualHostClientAsync(CancellationToken ct)
+    {
+        var key = await CreateKeyAsync(null, ct);
+        var client = new AmazonS3Client(new BasicAWSCredentials(key.Id, key.Secret), new AmazonS3Config
+        {
+            ServiceURL = $"http://{ClusterFixture.S3Domain}:{Endpoint.Port}",
+            ForcePathStyle = false,
+            AuthenticationRegion = "us-east-1",
+            MaxErrorRetry = 0,
+            HttpClientFactory = new LoopbackHttpClientFactory(Endpoint.Port),
+        });
+        _owned.Add(client);
+        return client;
+    }
+
+    private sealed class LoopbackHttpClientFactory(int port) : HttpClientFactory
+    {
+        public override HttpClient CreateHttpClient(IClientConfig clientConfig) => new(new SocketsHttpHandler
+        {
+            ConnectCallback = async (_, ct) =>
+            {
+                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { NoDelay = true };
+                await socket.ConnectAsync(System.Net.IPAddress.Loopback, port, ct);
+                return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+            },
+        });
+    }
+
     /// <summary>A user with a password and an S3 client of their own.</summary>
     public async Task<AmazonS3Client> UserAsync(string name, CancellationToken ct)
     {

@@ -14,7 +14,7 @@ public sealed record S3Credential(Caller Caller, string Secret);
 /// so ids cannot be probed. Every change ends the credentials epoch, so a revoked key stops working on every gateway at once.
 /// </summary>
 public sealed class AccessKeyService(MetadataDbContext db, AccessKeyCipher cipher, CredentialCache cache, TimeProvider clock,
-    ILogger<AccessKeyService> logger)
+    AccessKeyUsage usage, ILogger<AccessKeyService> logger)
 {
     public const int MaxKeysPerUser = 10;
     public const int MaxNameLength = 100;
@@ -117,6 +117,19 @@ public sealed class AccessKeyService(MetadataDbContext db, AccessKeyCipher ciphe
         return new S3Credential(caller, secret);
     }
 
+    /// <summary>
+    /// Records that a request signed with the key was accepted: the key's LastUsedAt, kept to <see cref="AccessKeyUsage.Precision"/>
+    /// so that a busy key costs one write a minute per gateway, not one a request.
+    /// </summary>
+    public async Task MarkUsedAsync(string accessKeyId, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        if (!usage.IsDue(accessKeyId, now)) return;
+        var stale = now - AccessKeyUsage.Precision;
+        await db.AccessKeys.Where(k => k.Id == accessKeyId && (k.LastUsedAt == null || k.LastUsedAt < stale))
+            .ExecuteUpdateAsync(set => set.SetProperty(k => k.LastUsedAt, now), ct);
+    }
+
     /// <summary>The label, trimmed; "" when none is given.</summary>
     private static string ValidateName(string? name)
     {
@@ -145,4 +158,20 @@ public sealed class AccessKeyService(MetadataDbContext db, AccessKeyCipher ciphe
         new(StatusCodes.Status503ServiceUnavailable, "Access keys are not configured",
             $"This gateway has no {GatewayOptions.Section}:{nameof(GatewayOptions.AccessKeyMasterKey)} (64 hex digits), the key access keys' "
             + "secrets are sealed with: set the same one on every gateway of the cluster.");
+}
+
+/// <summary>When this gateway last recorded each key's use (see <see cref="AccessKeyService.MarkUsedAsync"/>).</summary>
+public sealed class AccessKeyUsage
+{
+    public static readonly TimeSpan Precision = TimeSpan.FromMinutes(1);
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTime> _recorded = new(StringComparer.Ordinal);
+
+    /// <summary>True (and noted) when the key's use was last recorded here over <see cref="Precision"/> ago, or never.</summary>
+    public bool IsDue(string accessKeyId, DateTime now)
+    {
+        if (_recorded.TryGetValue(accessKeyId, out var last) && now - last < Precision) return false;
+        _recorded[accessKeyId] = now;
+        return true;
+    }
 }
