@@ -130,7 +130,7 @@ public static class S3Api
         app.MapMethods("/{bucket}/{**key}", [HttpMethods.Get, HttpMethods.Head, HttpMethods.Put, HttpMethods.Delete, HttpMethods.Post], OnlyOnS3Port)
             .RequireHost(host).WithTags("S3").WithName("S3Object")
             .WithSummary("S3 object operations: GET GetObject (Range, If-Match, If-None-Match, If-Modified-Since) / ?uploadId ListParts; HEAD HeadObject; " +
-                         "PUT PutObject (Content-MD5, x-amz-checksum-*, aws-chunked) / CopyObject (x-amz-copy-source) / ?partNumber&uploadId UploadPart; " +
+                         "PUT PutObject (Content-MD5, x-amz-checksum-*, aws-chunked) / CopyObject (x-amz-copy-source) / ?partNumber&uploadId UploadPart / UploadPartCopy (x-amz-copy-source, x-amz-copy-source-range); " +
                          "DELETE DeleteObject / ?uploadId AbortMultipartUpload; POST ?uploads CreateMultipartUpload / ?uploadId CompleteMultipartUpload. " +
                          "Signed with AWS Signature V4 (header or presigned URL) by a user's access key.")
             .Produces(StatusCodes.Status200OK);
