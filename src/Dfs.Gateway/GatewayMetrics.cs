@@ -15,6 +15,7 @@ public sealed class GatewayMetrics
     private readonly Histogram<double> _chunkStoreSeconds;
     private readonly Counter<long> _storeRetries;
     private readonly Counter<long> _readFailovers;
+    private readonly Counter<long> _readHedges;
     private readonly Counter<long> _corruptCopies;
     private readonly Counter<long> _eventsPublished;
     private readonly Counter<long> _eventsDropped;
@@ -40,6 +41,8 @@ public sealed class GatewayMetrics
         _chunkStoreSeconds = meter.CreateHistogram<double>("dfs.gateway.chunk_store.duration", "s");
         _storeRetries = meter.CreateCounter<long>("dfs.gateway.chunk_store.retries");
         _readFailovers = meter.CreateCounter<long>("dfs.gateway.read.failovers");
+        // Chunk reads that asked a second copy because the first was slow to answer, by which copy answered.
+        _readHedges = meter.CreateCounter<long>("dfs.gateway.read.hedges", "{read}");
         _corruptCopies = meter.CreateCounter<long>("dfs.gateway.read.corrupt_copies");
         _eventsPublished = meter.CreateCounter<long>("dfs.gateway.events.published");
         _eventsDropped = meter.CreateCounter<long>("dfs.gateway.events.dropped");
@@ -63,6 +66,8 @@ public sealed class GatewayMetrics
     public void StoreRetried(string kind) => _storeRetries.Add(1, new KeyValuePair<string, object?>("kind", kind));
     public void BytesServed(long bytes) => _bytesServed.Add(bytes);
     public void ReadFailedOver(string reason) => _readFailovers.Add(1, new KeyValuePair<string, object?>("reason", reason));
+    /// <param name="answeredBy">"first" (the copy asked first), "hedge" (a copy asked later) or "none" (every copy failed).</param>
+    public void ReadHedged(string answeredBy) => _readHedges.Add(1, new KeyValuePair<string, object?>("answered_by", answeredBy));
     public void CorruptCopy() => _corruptCopies.Add(1);
     public void EventPublished() => _eventsPublished.Add(1);
     public void EventDropped() => _eventsDropped.Add(1);

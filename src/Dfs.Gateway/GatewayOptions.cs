@@ -30,6 +30,18 @@ public sealed class GatewayOptions : IValidatableObject
     [Range(1, 600)]
     public int NodeRequestTimeoutSeconds { get; set; } = 60;
 
+    /// <summary>
+    /// Hedged reads: a chunk read that has not answered after this long, and after <see cref="HedgedReadFactor"/> times what
+    /// the nodes' recent pace says it should take, asks the next copy too; the first right answer is served and the other
+    /// read is dropped. A node that stalls without failing (a congested link, a paused process, a dying disk) then costs a
+    /// reader this delay instead of the node time limit. 0: no hedging.
+    /// </summary>
+    [Range(0, 600_000)]
+    public int HedgedReadAfterMs { get; set; } = 250;
+
+    /// <summary>How many times a chunk's typical transfer time a read may take before it is hedged.</summary>
+    public const int HedgedReadFactor = 4;
+
     /// <summary>How long the signed chunk URLs of GET /api/layout stay valid.</summary>
     [Range(10, 24 * 3600)]
     public int DirectReadSeconds { get; set; } = 300;

@@ -1,5 +1,7 @@
 using System.Security.Cryptography;
 using Dfs.Cli.Tests.Infrastructure;
+using Dfs.Contracts.Api;
+using Dfs.Contracts.Clients;
 using Dfs.Contracts.Integrity;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -235,6 +237,49 @@ public sealed class DownloadTests : IDisposable
         Assert.True(result.ExitCode == ExitCodes.Unreachable, result.ToString());
         Assert.Contains("cannot reach the gateway at http://127.0.0.1:", result.Error);
         Assert.Empty(_cli.Local.Files());
+    }
+
+    [Fact]
+    public async Task A_node_that_stalls_on_reads_is_hedged_on_the_next_copy_and_its_reads_dropped()
+    {
+        // Each chunk's first URL is a node that holds the read without answering (a paused process, a congested link); the
+        // second serves it. Without hedging every chunk would wait out the CLI's five-minute node time limit.
+        var ct = TestContext.Current.CancellationToken;
+        const int chunkSize = 1024 * 1024;
+        var chunks = Enumerable.Range(0, (Content.Length + chunkSize - 1) / chunkSize)
+            .Select(i => (Index: i, Offset: (long)i * chunkSize, Bytes: Content.AsMemory(i * chunkSize, Math.Min(chunkSize, Content.Length - i * chunkSize)).ToArray()))
+            .ToList();
+        int stalledReads = 0, hanging = 0;
+        await using var gateway = await FixtureGateway.StartAsync(app =>
+        {
+            app.MapGet("/api/layout/{**path}", (string path, HttpContext context) =>
+            {
+                var node = $"{context.Request.Scheme}://{context.Request.Host}";
+                return Results.Json(new FileLayout("/" + path, 1, Content.Length, Md5Hex, Sha256Hex, DateTime.UtcNow.AddMinutes(5),
+                    chunks.Select(c => new ChunkSource(c.Index, ChunkIds.Compute(c.Bytes), c.Offset, c.Bytes.Length,
+                        [$"{node}/stalled/{c.Index}", $"{node}/good/{c.Index}"])).ToList()), DfsJson.Options);
+            });
+            app.MapGet("/stalled/{index:int}", async (int index, HttpContext context) =>
+            {
+                Interlocked.Increment(ref stalledReads);
+                Interlocked.Increment(ref hanging);
+                try { await Task.Delay(Timeout.Infinite, context.RequestAborted); }
+                catch (OperationCanceledException) { }
+                Interlocked.Decrement(ref hanging);
+            });
+            app.MapGet("/good/{index:int}", (int index) => Results.Bytes(chunks[index].Bytes, "application/octet-stream"));
+        });
+
+        var result = await _cli.RunAsync("get", "/a.bin", "--gateway", gateway.Url).WaitAsync(TimeSpan.FromMinutes(1), ct);
+
+        Assert.True(result.ExitCode == ExitCodes.Ok, result.ToString());
+        Assert.Contains($"sha256 {Sha256Hex}, verified; {chunks.Count} of {chunks.Count} chunks straight from the nodes", result.Out);
+        Assert.Equal(Content, await File.ReadAllBytesAsync(_cli.Local["a.bin"], ct));
+        Assert.Equal(chunks.Count, stalledReads);
+        // The stalled reads were dropped once the other copy answered, not left to their time limit.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (Volatile.Read(ref hanging) > 0 && DateTime.UtcNow < deadline) await Task.Delay(20, ct);
+        Assert.Equal(0, Volatile.Read(ref hanging));
     }
 
     public void Dispose() => _cli.Dispose();

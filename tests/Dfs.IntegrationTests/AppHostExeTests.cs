@@ -13,8 +13,8 @@ namespace Dfs.IntegrationTests;
 /// <summary>
 /// The cluster a developer gets from the built AppHost with no other option than where to keep it: the executable picks
 /// its profile itself, runs the Aspire dashboard, prints how to sign in, and `dfs` (through the launcher it writes) logs
-/// in with the kept admin password and moves a 200 MiB file both ways. Ctrl+C then stops every process it started, and
-/// a killed AppHost leaves DCP to remove them.
+/// in with the kept admin password and moves a 200 MiB file both ways. Ctrl+C then stops every process it started (a
+/// killed AppHost leaving DCP to remove them is Dfs.AppHost.Tests' ExeLifecycleTests).
 /// </summary>
 [Trait("Category", "Cluster")]
 public sealed class AppHostExeTests : IDisposable
@@ -121,27 +121,6 @@ public sealed class AppHostExeTests : IDisposable
             _work.FullName, new Dictionary<string, string>(), null, Ct);
         Assert.True(control.ExitCode == 0, control.ToString());
         Assert.Matches(@"(?m)^Database cluster state:\s+shut down$", control.Stdout);
-    }
-
-    [Fact]
-    public async Task A_killed_apphost_exe_leaves_dcp_to_remove_every_process_it_started()
-    {
-        await using var exe = AppHostExe.Start(["--state-dir", _state, "--profile", "local", "--nodes", "1", "--spare-nodes", "0", "--dashboard-port", "0"]);
-        Assert.True(await exe.WaitForLineAsync("Sign in:", StartLimit) is not null, "no sign-in line:\n" + exe.Tail);
-        var everything = Procs.OfAppHost(exe.Pid).Where(p => p != exe.Pid).ToList();
-        var names = everything.Select(p => Procs.Describe(p)).ToList();
-        // DCP, the dashboard, the three servers and epmd, the services (each under DCP's `dotnet run`).
-        foreach (var expected in new[] { "dcp", "Aspire.Dashboard", "postgres", "beam.smp", "epmd", "redis-server", "Dfs.Gateway", "Dfs.StorageNode", "Dfs.Replicator" })
-            Assert.True(names.Any(n => n.Contains(expected, StringComparison.Ordinal)), $"no {expected} among:\n{string.Join("\n", names)}");
-
-        var killed = Stopwatch.StartNew();
-        Assert.True(ProcessTable.Signal(exe.Pid, ProcessTable.SigKill));
-        Assert.True(await exe.WaitForExitAsync(TimeSpan.FromSeconds(10), Ct));
-
-        // DCP watches the AppHost's pid: once it is gone, DCP stops everything it runs, then itself (~15-30 s).
-        await Procs.AssertAllGoneAsync(everything, TimeSpan.FromSeconds(60));
-        TestContext.Current.TestOutputHelper?.WriteLine($"SIGKILL: every process gone after {killed.Elapsed.TotalSeconds:0.0} s");
-        Assert.Empty(Procs.Mentioning(_state));
     }
 
     private static bool IsSpare(ClusterResource resource) => resource.Name is "node-5" or "node-6";

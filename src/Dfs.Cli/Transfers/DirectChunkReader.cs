@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Net;
 using System.Security.Cryptography;
 using Dfs.Cli.Remote;
@@ -11,8 +12,9 @@ namespace Dfs.Cli.Transfers;
 
 /// <summary>
 /// Reads a file's chunks straight from the storage nodes with the signed URLs of its layout, several at once, each checked
-/// against its SHA-256 before it is written at its offset; a chunk no node serves right is read through the gateway
-/// (a Range GET, checked the same way). The gateway only decides access and hands out the layout.
+/// against its SHA-256 before it is written at its offset; a copy slow to answer gets the next one asked too
+/// (<see cref="HedgedRequests"/>), and a chunk no node serves right is read through the gateway (a Range GET, checked the
+/// same way). The gateway only decides access and hands out the layout.
 /// </summary>
 internal sealed class DirectChunkReader(IGatewayApi gateway)
 {
@@ -32,6 +34,20 @@ internal sealed class DirectChunkReader(IGatewayApi gateway)
     {
         Timeout = TimeSpan.FromMinutes(5),
     };
+
+    /// <summary>A node read may take this many times the median pace of this download's reads before it is hedged.</summary>
+    private const int HedgeFactor = 4;
+
+    /// <summary>Never hedged sooner: a shorter wait measures the machine's scheduling more than the node.</summary>
+    private static readonly TimeSpan MinHedgeDelay = TimeSpan.FromSeconds(1);
+
+    /// <summary>Before any read has finished, nothing says what is slow: wait this long.</summary>
+    private static readonly TimeSpan FirstHedgeDelay = TimeSpan.FromSeconds(2);
+
+    /// <summary>Milliseconds per MiB of this download's latest node reads (at most <see cref="PacesKept"/>), for the hedge delay.</summary>
+    private readonly Queue<double> _paces = new();
+
+    private const int PacesKept = 32;
 
     /// <summary>How many chunks came from a node, and how many through the gateway.</summary>
     public (int FromNodes, int ThroughGateway) Counts => (_fromNodes, _throughGateway);
@@ -56,17 +72,20 @@ internal sealed class DirectChunkReader(IGatewayApi gateway)
                 async (chunk, token) =>
                 {
                     await room.WaitAsync(token);
-                    var buffer = ArrayPool<byte>.Shared.Rent(checked((int)chunk.Size));
+                    var size = checked((int)chunk.Size);
+                    byte[]? buffer = null;
                     var handedOver = false;
                     try
                     {
-                        var data = buffer.AsMemory(0, (int)chunk.Size);
-                        if (await TryNodesAsync(chunk, data, token)) Interlocked.Increment(ref _fromNodes);
+                        buffer = await FromNodesAsync(chunk, size, token);
+                        if (buffer is not null) Interlocked.Increment(ref _fromNodes);
                         else
                         {
-                            await ThroughGatewayAsync(layout.Path, chunk, data, token);
+                            buffer = ArrayPool<byte>.Shared.Rent(size);
+                            await ThroughGatewayAsync(layout.Path, chunk, buffer.AsMemory(0, size), token);
                             Interlocked.Increment(ref _throughGateway);
                         }
+                        var data = buffer.AsMemory(0, size);
                         await RandomAccess.WriteAsync(file, data, chunk.Offset, token);
                         // Chunks finish on several threads; the display and the whole-file hash take them one at a time, in order.
                         lock (gate)
@@ -87,7 +106,7 @@ internal sealed class DirectChunkReader(IGatewayApi gateway)
                     {
                         if (!handedOver)
                         {
-                            ArrayPool<byte>.Shared.Return(buffer);
+                            if (buffer is not null) ArrayPool<byte>.Shared.Return(buffer);
                             room.Release();
                         }
                     }
@@ -103,32 +122,65 @@ internal sealed class DirectChunkReader(IGatewayApi gateway)
         return Convert.ToHexStringLower(whole.GetHashAndReset());
     }
 
-    private static async Task<bool> TryNodesAsync(ChunkSource chunk, Memory<byte> data, CancellationToken ct)
+    /// <summary>The chunk in a buffer rented from the shared pool, from the layout or the first node that serves it right; null when none does.</summary>
+    private async Task<byte[]?> FromNodesAsync(ChunkSource chunk, int size, CancellationToken ct)
     {
         // A small file's bytes came with the layout; they are checked like any node's.
         if (chunk.Data is { } inline)
         {
-            if (inline.Length == data.Length && ChunkIds.Matches(inline, chunk.Id))
-            {
-                inline.CopyTo(data);
-                return true;
-            }
-            return false;
+            if (inline.Length != size || !ChunkIds.Matches(inline, chunk.Id)) return null;
+            var copy = ArrayPool<byte>.Shared.Rent(size);
+            inline.CopyTo(copy, 0);
+            return copy;
         }
-        foreach (var url in chunk.Urls)
+        var answer = await HedgedRequests.FirstAsync(chunk.Urls, (url, token) => FromNodeAsync(url, chunk.Id, size, token),
+            () => HedgeDelay(size), late => ArrayPool<byte>.Shared.Return(late), ct);
+        return answer.Value;
+    }
+
+    /// <summary>One node's copy in a rented buffer; null when the node fails or serves wrong bytes.</summary>
+    private async Task<byte[]?> FromNodeAsync(string url, string chunkId, int size, CancellationToken ct)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(size);
+        try
         {
-            try
+            var started = Stopwatch.GetTimestamp();
+            using var response = await Nodes.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, ct);
+            if (!response.IsSuccessStatusCode) return Release(buffer);
+            await using var body = await response.Content.ReadAsStreamAsync(ct);
+            if (await FillAsync(body, buffer.AsMemory(0, size), ct) != size || !ChunkIds.Matches(buffer.AsSpan(0, size), chunkId)) return Release(buffer);
+            var pace = Stopwatch.GetElapsedTime(started).TotalMilliseconds / Math.Max(1, size / (1024.0 * 1024));
+            lock (_paces)
             {
-                using var response = await Nodes.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, ct);
-                if (!response.IsSuccessStatusCode) continue;
-                await using var body = await response.Content.ReadAsStreamAsync(ct);
-                if (await FillAsync(body, data, ct) == data.Length && ChunkIds.Matches(data.Span, chunk.Id)) return true;
+                if (_paces.Count == PacesKept) _paces.Dequeue();
+                _paces.Enqueue(pace);
             }
-            catch (Exception e) when (e is HttpRequestException or IOException or TaskCanceledException && !ct.IsCancellationRequested)
-            {
-            }
+            return buffer;
         }
-        return false;
+        catch (Exception e) when (e is HttpRequestException or IOException or TaskCanceledException && !ct.IsCancellationRequested)
+        {
+            return Release(buffer);
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+
+        static byte[]? Release(byte[] buffer)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            return null;
+        }
+    }
+
+    private TimeSpan HedgeDelay(int size)
+    {
+        double? median;
+        lock (_paces) median = _paces.Count == 0 ? null : _paces.Order().ElementAt((_paces.Count - 1) / 2);
+        if (median is null) return FirstHedgeDelay;
+        var typical = TimeSpan.FromMilliseconds(HedgeFactor * median.Value * size / (1024.0 * 1024));
+        return typical > MinHedgeDelay ? typical : MinHedgeDelay;
     }
 
     private async Task ThroughGatewayAsync(string path, ChunkSource chunk, Memory<byte> data, CancellationToken ct)

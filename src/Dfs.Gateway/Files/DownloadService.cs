@@ -18,7 +18,7 @@ public sealed class VerifiedChunk(ChunkBuffers buffers, byte[] buffer, int lengt
 /// <summary>
 /// GET: fetches each chunk whole, checks its SHA-256 against its id before a byte of it is sent, and falls
 /// over to the next copy when a node is down, refuses, times out or serves bad bytes; a bad or missing copy is
-/// reported so it gets replaced. A small file's chunk kept in the metadata store comes with its layout. The next chunk is fetched while the current one is sent (read-ahead of one),
+/// reported so it gets replaced; a copy slow to answer gets the next one asked too (hedged reads). A small file's chunk kept in the metadata store comes with its layout. The next chunk is fetched while the current one is sent (read-ahead of one),
 /// so memory stays at two chunks per download.
 /// </summary>
 public sealed class DownloadService(
@@ -97,49 +97,7 @@ public sealed class DownloadService(
             failures.Add("metadata store: bytes do not match the chunk's SHA-256");
             logger.LogError("Corrupt inline bytes of chunk {Chunk} in the metadata store", chunk.ChunkId);
         }
-        foreach (var node in OrderCopies(chunk.Holders))
-        {
-            var buffer = buffers.Rent(chunk.Size);
-            var keep = false;
-            // One span per copy tried: a read that fell over shows the failed attempt, and why, beside the one that served.
-            using var attempt = GatewayMetrics.Source.StartActivity("dfs.chunk.read");
-            attempt?.SetTag("dfs.chunk", chunk.ChunkId);
-            attempt?.SetTag("dfs.node", node.Name);
-            try
-            {
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct, registry.Unreachable(node.Id));
-                timeout.CancelAfter(TimeSpan.FromSeconds(options.Value.NodeRequestTimeoutSeconds));
-                var started = Stopwatch.GetTimestamp();
-                var length = await nodesClient.ReadChunkAsync(node.Url, chunk.ChunkId, buffer.AsMemory(0, (int)chunk.Size), timeout.Token);
-                speeds.Record(node.Id, length, Stopwatch.GetElapsedTime(started));
-                if (length != chunk.Size || !ChunkIds.Matches(buffer.AsSpan(0, length), chunk.ChunkId))
-                {
-                    metrics.CorruptCopy();
-                    failures.Add($"{node.Name}: bytes do not match the chunk's SHA-256");
-                    attempt?.SetStatus(ActivityStatusCode.Error, "bytes do not match the chunk's SHA-256");
-                    logger.LogError("Corrupt copy of chunk {Chunk} on node {Node} ({Length} bytes read)", chunk.ChunkId, node.Name, length);
-                    corruptCopies.Report(chunk.ChunkId, node);
-                    continue;
-                }
-                keep = true;
-                cache.PutVerifiedChunk(chunk.ChunkId, buffer.AsSpan(0, length));
-                if (failures.Count > 0) metrics.ReadFailedOver(failures[^1]);
-                return new VerifiedChunk(buffers, buffer, length);
-            }
-            catch (Exception e) when (!ct.IsCancellationRequested && e is StorageNodeException or OperationCanceledException)
-            {
-                failures.Add($"{node.Name}: {(e is StorageNodeException s ? s.Kind.ToString() : "timed out")}");
-                attempt?.SetStatus(ActivityStatusCode.Error, failures[^1]);
-                logger.LogWarning("Reading chunk {Chunk} from {Node} failed: {Error}", chunk.ChunkId, node.Name, e.Message);
-                // The node is up and says the copy is not there: as useless as a corrupt one, and it must not go on
-                // counting as a copy. An outage or a timeout says nothing about the copy, so those are only skipped.
-                if (e is StorageNodeException { Kind: StorageFailureKind.NotFound }) corruptCopies.ReportMissing(chunk.ChunkId, node);
-            }
-            finally
-            {
-                if (!keep) buffers.Return(buffer);
-            }
-        }
+        if (await ReadFirstGoodCopyAsync(chunk, OrderCopies(chunk.Holders).ToList(), failures, ct) is { } read) return read;
 
         if (fresher is not null && await fresher(chunk, ct) is { } fresh && !fresh.Holders.ToHashSet().SetEquals(chunk.Holders))
             return await FetchAsync(fresh, ct);
@@ -147,6 +105,112 @@ public sealed class DownloadService(
             ? $"No copy of chunk {chunk.Index} ({chunk.ChunkId}) is on a reachable node."
             : $"Every copy of chunk {chunk.Index} ({chunk.ChunkId}) failed: {string.Join("; ", failures)}.";
         throw new DfsProblemException(StatusCodes.Status502BadGateway, "Chunk unavailable", detail);
+    }
+
+    /// <summary>
+    /// Asks the copies in order (<see cref="HedgedRequests"/>: the next one when one fails or is slow to answer); null when
+    /// every copy failed, each reason in <paramref name="failures"/>.
+    /// </summary>
+    private async Task<VerifiedChunk?> ReadFirstGoodCopyAsync(ChunkLayout chunk, List<NodeView> copies, List<string> failures, CancellationToken ct)
+    {
+        var gate = new Lock();
+        var abandoned = new List<NodeView>();
+        var answer = await HedgedRequests.FirstAsync(copies, async (node, dropped) =>
+        {
+            var read = await ReadCopyAsync(chunk, node, ct, dropped, abandonable: true);
+            lock (gate)
+            {
+                if (read.Failure is { } failure) failures.Add(failure);
+                if (read.Abandoned) abandoned.Add(node);
+            }
+            return read.Chunk;
+        }, () => HedgeDelay(chunk.Size), late => late.Dispose(), ct);
+        if (answer.Hedged) metrics.ReadHedged(answer.Value is null ? "none" : answer.AnsweredByHedge ? "hedge" : "first");
+        var good = answer.Value;
+        // Reads of a node that turned slow are abandoned so that they move to another copy. With none left, a slow copy still
+        // beats an error: read it again with only the node time limit, if its node still heartbeats (a silent one would not answer).
+        List<NodeView> retry;
+        lock (gate) retry = good is null ? [.. abandoned.Where(n => registry.Find(n.Id)?.IsLive == true)] : [];
+        foreach (var node in retry)
+        {
+            var read = await ReadCopyAsync(chunk, node, ct, CancellationToken.None, abandonable: false);
+            if ((good = read.Chunk) is not null) break;
+            lock (gate) failures.Add(read.Failure!);
+        }
+        lock (gate)
+            if (good is not null && failures.Count > 0) metrics.ReadFailedOver(failures[^1]);
+        return good;
+    }
+
+    /// <summary>
+    /// How long a read may go unanswered before the next copy is asked too: several times what the nodes' recent pace says
+    /// the chunk takes, never under <see cref="GatewayOptions.HedgedReadAfterMs"/>; null when hedging is off.
+    /// </summary>
+    private TimeSpan? HedgeDelay(long bytes)
+    {
+        var floor = options.Value.HedgedReadAfterMs;
+        if (floor == 0) return null;
+        // Without a recent measurement (an idle cluster) the pace is unknown: wait as long as a typical chunk may take.
+        var typical = speeds.Typical(bytes) ?? TimeSpan.FromMilliseconds(floor);
+        return TimeSpan.FromMilliseconds(Math.Max(floor, GatewayOptions.HedgedReadFactor * typical.TotalMilliseconds));
+    }
+
+    /// <summary>One copy's answer: the verified chunk, or why not (null both when the read was dropped).</summary>
+    /// <param name="Abandoned">The read was failed because its node stopped heartbeating or turned slow (<see cref="NodeRegistry.Unreachable"/>).</param>
+    private readonly record struct CopyRead(VerifiedChunk? Chunk, string? Failure, bool Abandoned = false);
+
+    /// <summary>
+    /// Reads one copy and checks it; <paramref name="dropped"/> ends it quietly when another copy answered first, and an
+    /// <paramref name="abandonable"/> read ends when its node turns suspect or slow.
+    /// </summary>
+    private async Task<CopyRead> ReadCopyAsync(ChunkLayout chunk, NodeView node, CancellationToken ct, CancellationToken dropped, bool abandonable)
+    {
+        var buffer = buffers.Rent(chunk.Size);
+        var keep = false;
+        // One span per copy tried: a read that fell over shows the failed attempt, and why, beside the one that served.
+        using var attempt = GatewayMetrics.Source.StartActivity("dfs.chunk.read");
+        attempt?.SetTag("dfs.chunk", chunk.ChunkId);
+        attempt?.SetTag("dfs.node", node.Name);
+        var unreachable = abandonable ? registry.Unreachable(node.Id) : CancellationToken.None;
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(dropped, unreachable);
+            timeout.CancelAfter(TimeSpan.FromSeconds(options.Value.NodeRequestTimeoutSeconds));
+            var started = Stopwatch.GetTimestamp();
+            var length = await nodesClient.ReadChunkAsync(node.Url, chunk.ChunkId, buffer.AsMemory(0, (int)chunk.Size), timeout.Token);
+            speeds.Record(node.Id, length, Stopwatch.GetElapsedTime(started));
+            if (length != chunk.Size || !ChunkIds.Matches(buffer.AsSpan(0, length), chunk.ChunkId))
+            {
+                metrics.CorruptCopy();
+                attempt?.SetStatus(ActivityStatusCode.Error, "bytes do not match the chunk's SHA-256");
+                logger.LogError("Corrupt copy of chunk {Chunk} on node {Node} ({Length} bytes read)", chunk.ChunkId, node.Name, length);
+                corruptCopies.Report(chunk.ChunkId, node);
+                return new CopyRead(null, $"{node.Name}: bytes do not match the chunk's SHA-256");
+            }
+            keep = true;
+            cache.PutVerifiedChunk(chunk.ChunkId, buffer.AsSpan(0, length));
+            return new CopyRead(new VerifiedChunk(buffers, buffer, length), null);
+        }
+        catch (OperationCanceledException) when (dropped.IsCancellationRequested && !ct.IsCancellationRequested)
+        {
+            attempt?.SetTag("dfs.read.dropped", true);
+            return default;
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested && e is StorageNodeException or OperationCanceledException)
+        {
+            var abandoned = unreachable.IsCancellationRequested;
+            var failure = $"{node.Name}: {(abandoned ? "abandoned (stopped heartbeating or turned far slower than the others)" : e is StorageNodeException s ? s.Kind.ToString() : "timed out")}";
+            attempt?.SetStatus(ActivityStatusCode.Error, failure);
+            logger.LogWarning("Reading chunk {Chunk} from {Node} failed: {Error}", chunk.ChunkId, node.Name, e.Message);
+            // The node is up and says the copy is not there: as useless as a corrupt one, and it must not go on
+            // counting as a copy. An outage or a timeout says nothing about the copy, so those are only skipped.
+            if (e is StorageNodeException { Kind: StorageFailureKind.NotFound }) corruptCopies.ReportMissing(chunk.ChunkId, node);
+            return new CopyRead(null, failure, abandoned);
+        }
+        finally
+        {
+            if (!keep) buffers.Return(buffer);
+        }
     }
 
     /// <summary>Live nodes first (slow ones last among them, see <see cref="NodeSpeeds"/>), then suspect ones; dead nodes are not tried.</summary>

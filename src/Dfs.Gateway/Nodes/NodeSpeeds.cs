@@ -46,6 +46,17 @@ public sealed class NodeSpeeds(TimeProvider clock, NodeRegistry? registry = null
         return others.Count > 0 && speed.MsPerMiB > SlowFactor * others[others.Count / 2];
     }
 
+    /// <summary>
+    /// How long moving <paramref name="bytes"/> takes at the median pace (the lower one of an even count) of the nodes measured lately; null when none was.
+    /// A read that takes several times this is waiting on something other than the work (see DownloadService's hedging).
+    /// </summary>
+    public TimeSpan? Typical(long bytes)
+    {
+        var now = clock.GetUtcNow();
+        var current = _speeds.Values.Where(s => IsCurrent(s, now)).Select(s => s.MsPerMiB).Order().ToList();
+        return current.Count == 0 ? null : TimeSpan.FromMilliseconds(current[(current.Count - 1) / 2] * bytes / MiB);
+    }
+
     private static bool IsCurrent(Speed speed, DateTimeOffset now) => now - speed.At <= Memory;
 
     private readonly record struct Speed(double MsPerMiB, DateTimeOffset At);

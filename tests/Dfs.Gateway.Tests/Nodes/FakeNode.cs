@@ -42,6 +42,7 @@ public sealed class FakeNode : IAsyncDisposable
     private readonly WebApplication? _app;
     private int _attempts;
     private int _reads;
+    private int _hangingReads;
 
     private FakeNode(string name, Uri url, FakeBehaviour behaviour, WebApplication? app)
     {
@@ -61,6 +62,15 @@ public sealed class FakeNode : IAsyncDisposable
 
     /// <summary>Chunk reads served (with <c>servesReads</c>).</summary>
     public int Reads => Volatile.Read(ref _reads);
+
+    /// <summary>Chunk reads are held unanswered, as by a node that stalls without failing (with <c>servesReads</c>).</summary>
+    public bool ReadsHang { get; set; }
+
+    /// <summary>Chunk reads are answered only after this long, as by a node on a congested link (with <c>servesReads</c>).</summary>
+    public TimeSpan ReadDelay { get; set; }
+
+    /// <summary>Reads held by <see cref="ReadsHang"/> or <see cref="ReadDelay"/> that are not answered or dropped yet.</summary>
+    public int HangingReads => Volatile.Read(ref _hangingReads);
 
     public ConcurrentDictionary<string, byte[]> Chunks { get; } = new(StringComparer.Ordinal);
 
@@ -99,10 +109,19 @@ public sealed class FakeNode : IAsyncDisposable
         });
         if (servesReads)
         {
-            app.MapMethods("/chunks/{id}", [HttpMethods.Get, HttpMethods.Head], (string id) =>
+            app.MapMethods("/chunks/{id}", [HttpMethods.Get, HttpMethods.Head], async (string id, HttpContext context) =>
             {
-                Interlocked.Increment(ref node!._reads);
-                return node.Chunks.TryGetValue(id, out var bytes) ? Results.Bytes(bytes, "application/octet-stream") : Results.NotFound();
+                var self = node!;
+                Interlocked.Increment(ref self._reads);
+                if (self.ReadsHang || self.ReadDelay > TimeSpan.Zero)
+                {
+                    // Until the delay is over, or the gateway drops the read (the connection closes) or the node is disposed.
+                    Interlocked.Increment(ref self._hangingReads);
+                    try { await Task.Delay(self.ReadsHang ? Timeout.InfiniteTimeSpan : self.ReadDelay, context.RequestAborted); }
+                    catch (OperationCanceledException) { return Results.Empty; }
+                    finally { Interlocked.Decrement(ref self._hangingReads); }
+                }
+                return self.Chunks.TryGetValue(id, out var bytes) ? Results.Bytes(bytes, "application/octet-stream") : Results.NotFound();
             });
             app.MapDelete("/chunks/{id}", (string id) => node!.Chunks.TryRemove(id, out _) ? Results.NoContent() : Results.NotFound());
         }
@@ -163,7 +182,7 @@ public sealed class GatewayInstruments : IDisposable
 {
     private readonly MeterListener _listener = new();
     private readonly ConcurrentDictionary<string, long> _gauges = new(StringComparer.Ordinal);
-    private readonly ConcurrentQueue<(string Name, long Value, string? Kind)> _counts = new();
+    private readonly ConcurrentQueue<(string Name, long Value, KeyValuePair<string, object?>[] Tags)> _counts = new();
 
     public GatewayInstruments(GatewayFactory gateway)
     {
@@ -176,12 +195,7 @@ public sealed class GatewayInstruments : IDisposable
         _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
         {
             if (instrument is ObservableGauge<long>) _gauges[instrument.Name] = value;
-            else
-            {
-                string? kind = null;
-                foreach (var tag in tags) if (tag.Key == "kind") kind = tag.Value as string;
-                _counts.Enqueue((instrument.Name, value, kind));
-            }
+            else _counts.Enqueue((instrument.Name, value, tags.ToArray()));
         });
         _listener.Start();
     }
@@ -194,8 +208,13 @@ public sealed class GatewayInstruments : IDisposable
     }
 
     /// <summary>The sum of a counter's increments, per "kind" tag.</summary>
-    public IReadOnlyDictionary<string, long> CountsByKind(string name) =>
-        _counts.Where(c => c.Name == name).GroupBy(c => c.Kind ?? "").ToDictionary(g => g.Key, g => g.Sum(c => c.Value), StringComparer.Ordinal);
+    public IReadOnlyDictionary<string, long> CountsByKind(string name) => CountsBy(name, "kind");
+
+    /// <summary>The sum of a counter's increments, per value of its tag <paramref name="tag"/> ("" without one).</summary>
+    public IReadOnlyDictionary<string, long> CountsBy(string name, string tag) =>
+        _counts.Where(c => c.Name == name)
+            .GroupBy(c => c.Tags.FirstOrDefault(t => t.Key == tag).Value as string ?? "")
+            .ToDictionary(g => g.Key, g => g.Sum(c => c.Value), StringComparer.Ordinal);
 
     public void Dispose() => _listener.Dispose();
 }

@@ -51,6 +51,25 @@ public sealed class NodeSpeedsTests
     }
 
     [Fact]
+    public void A_chunks_typical_time_is_at_the_median_nodes_pace_and_unknown_without_recent_measurements()
+    {
+        var clock = new PlacementTests.ManualClock();
+        var speeds = new NodeSpeeds(clock);
+        Assert.Null(speeds.Typical(Chunk));
+        Guid fast = Guid.NewGuid(), slow = Guid.NewGuid(), other = Guid.NewGuid();
+        speeds.Record(fast, Chunk, TimeSpan.FromMilliseconds(5));      // 20 ms/MiB
+        speeds.Record(slow, Chunk, TimeSpan.FromSeconds(4));           // 16,000 ms/MiB
+        // Of two, the faster: a hedge waits on what the cluster can do, not on its slowest node.
+        Assert.Equal(40, speeds.Typical(2 * 1024 * 1024)!.Value.TotalMilliseconds, 3);
+
+        speeds.Record(other, Chunk, TimeSpan.FromMilliseconds(10));    // 40 ms/MiB
+        Assert.Equal(80, speeds.Typical(2 * 1024 * 1024)!.Value.TotalMilliseconds, 3);
+
+        clock.Advance(NodeSpeeds.Memory + TimeSpan.FromSeconds(1));
+        Assert.Null(speeds.Typical(Chunk));
+    }
+
+    [Fact]
     public async Task Placement_leaves_a_slow_node_out_while_another_live_node_has_room()
     {
         var clock = new PlacementTests.ManualClock();
