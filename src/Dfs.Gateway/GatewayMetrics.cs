@@ -16,6 +16,7 @@ public sealed class GatewayMetrics
     private readonly Counter<long> _storeRetries;
     private readonly Counter<long> _readFailovers;
     private readonly Counter<long> _readHedges;
+    private readonly Counter<long> _storeHedges;
     private readonly Counter<long> _corruptCopies;
     private readonly Counter<long> _eventsPublished;
     private readonly Counter<long> _eventsDropped;
@@ -43,6 +44,8 @@ public sealed class GatewayMetrics
         _readFailovers = meter.CreateCounter<long>("dfs.gateway.read.failovers");
         // Chunk reads that asked a second copy because the first was slow to answer, by which copy answered.
         _readHedges = meter.CreateCounter<long>("dfs.gateway.read.hedges", "{read}");
+        // Chunk stores that also went to another node because the first was slow to answer.
+        _storeHedges = meter.CreateCounter<long>("dfs.gateway.chunk_store.hedges", "{store}");
         _corruptCopies = meter.CreateCounter<long>("dfs.gateway.read.corrupt_copies");
         _eventsPublished = meter.CreateCounter<long>("dfs.gateway.events.published");
         _eventsDropped = meter.CreateCounter<long>("dfs.gateway.events.dropped");
@@ -68,6 +71,7 @@ public sealed class GatewayMetrics
     public void ReadFailedOver(string reason) => _readFailovers.Add(1, new KeyValuePair<string, object?>("reason", reason));
     /// <param name="answeredBy">"first" (the copy asked first), "hedge" (a copy asked later) or "none" (every copy failed).</param>
     public void ReadHedged(string answeredBy) => _readHedges.Add(1, new KeyValuePair<string, object?>("answered_by", answeredBy));
+    public void StoreHedged() => _storeHedges.Add(1);
     public void CorruptCopy() => _corruptCopies.Add(1);
     public void EventPublished() => _eventsPublished.Add(1);
     public void EventDropped() => _eventsDropped.Add(1);

@@ -15,8 +15,8 @@ public sealed class GatewayOptions : IValidatableObject
     [Range(SharedSettings.MinReplicationFactor, SharedSettings.MaxReplicationFactor)]
     public int ReplicationFactor { get; set; } = 3;
 
-    /// <summary>How many nodes a chunk store tries before the PUT fails.</summary>
-    [Range(1, 32)]
+    /// <summary>How many nodes a chunk store tries before the PUT fails (the first and up to 10 more: Polly's hedging limit).</summary>
+    [Range(1, 11)]
     public int MaxStoreAttempts { get; set; } = 4;
 
     /// <summary>
@@ -31,16 +31,13 @@ public sealed class GatewayOptions : IValidatableObject
     public int NodeRequestTimeoutSeconds { get; set; } = 60;
 
     /// <summary>
-    /// Hedged reads: a chunk read that has not answered after this long, and after <see cref="HedgedReadFactor"/> times what
-    /// the nodes' recent pace says it should take, asks the next copy too; the first right answer is served and the other
-    /// read is dropped. A node that stalls without failing (a congested link, a paused process, a dying disk) then costs a
-    /// reader this delay instead of the node time limit. 0: no hedging.
+    /// Hedging: a chunk read or single-copy store that has not answered after this long, and after NodeSpeeds.HedgeFactor
+    /// times what the nodes' recent pace says it should take, asks another copy (a read) or another node (a store) too;
+    /// the first good answer wins and the other request is dropped. A node that stalls without failing (a congested link,
+    /// a paused process, a dying disk) then costs a client this delay instead of the node time limit. 0: no hedging.
     /// </summary>
     [Range(0, 600_000)]
-    public int HedgedReadAfterMs { get; set; } = 250;
-
-    /// <summary>How many times a chunk's typical transfer time a read may take before it is hedged.</summary>
-    public const int HedgedReadFactor = 4;
+    public int HedgeAfterMs { get; set; } = 1000;
 
     /// <summary>How long the signed chunk URLs of GET /api/layout stay valid.</summary>
     [Range(10, 24 * 3600)]

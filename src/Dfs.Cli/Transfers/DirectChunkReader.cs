@@ -13,7 +13,7 @@ namespace Dfs.Cli.Transfers;
 /// <summary>
 /// Reads a file's chunks straight from the storage nodes with the signed URLs of its layout, several at once, each checked
 /// against its SHA-256 before it is written at its offset; a copy slow to answer gets the next one asked too
-/// (<see cref="HedgedRequests"/>), and a chunk no node serves right is read through the gateway (a Range GET, checked the
+/// (<see cref="ReplicaRace{TReplica}"/>), and a chunk no node serves right is read through the gateway (a Range GET, checked the
 /// same way). The gateway only decides access and hands out the layout.
 /// </summary>
 internal sealed class DirectChunkReader(IGatewayApi gateway)
@@ -133,13 +133,12 @@ internal sealed class DirectChunkReader(IGatewayApi gateway)
             inline.CopyTo(copy, 0);
             return copy;
         }
-        var answer = await HedgedRequests.FirstAsync(chunk.Urls, (url, token) => FromNodeAsync(url, chunk.Id, size, token),
-            () => HedgeDelay(size), late => ArrayPool<byte>.Shared.Return(late), ct);
-        return answer.Value;
+        var race = new ReplicaRace<string>(chunk.Urls, HedgeDelay(size));
+        return (await race.FirstAsync((url, token) => FromNodeAsync(url, chunk.Id, size, token), ct))?.Take();
     }
 
     /// <summary>One node's copy in a rented buffer; null when the node fails or serves wrong bytes.</summary>
-    private async Task<byte[]?> FromNodeAsync(string url, string chunkId, int size, CancellationToken ct)
+    private async Task<RentedChunk?> FromNodeAsync(string url, string chunkId, int size, CancellationToken ct)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(size);
         try
@@ -155,7 +154,7 @@ internal sealed class DirectChunkReader(IGatewayApi gateway)
                 if (_paces.Count == PacesKept) _paces.Dequeue();
                 _paces.Enqueue(pace);
             }
-            return buffer;
+            return new RentedChunk(buffer);
         }
         catch (Exception e) when (e is HttpRequestException or IOException or TaskCanceledException && !ct.IsCancellationRequested)
         {
@@ -167,10 +166,23 @@ internal sealed class DirectChunkReader(IGatewayApi gateway)
             throw;
         }
 
-        static byte[]? Release(byte[] buffer)
+        static RentedChunk? Release(byte[] buffer)
         {
             ArrayPool<byte>.Shared.Return(buffer);
             return null;
+        }
+    }
+
+    /// <summary>A chunk in a buffer rented from the shared pool: taken by the winner, returned by disposing (a read that lost).</summary>
+    private sealed class RentedChunk(byte[] buffer) : IDisposable
+    {
+        private byte[]? _buffer = buffer;
+
+        public byte[] Take() => Interlocked.Exchange(ref _buffer, null) ?? throw new InvalidOperationException("The chunk was taken already.");
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _buffer, null) is { } buffer) ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 

@@ -4,16 +4,18 @@ using Dfs.Gateway.Http;
 using Dfs.Gateway.Nodes;
 using Microsoft.Extensions.Options;
 using Polly;
-using Polly.Retry;
+using Polly.Hedging;
 using Polly.Timeout;
 
 namespace Dfs.Gateway.Files;
 
 /// <summary>
-/// Stores one chunk on a node chosen by placement: a Polly pipeline in which each attempt places the chunk on a node not
-/// yet tried, each attempt has the node time limit, and a failure another node may not share (unreachable, timeout, 5xx,
-/// full, bytes rejected) moves on to the next attempt, up to Dfs:Gateway:MaxStoreAttempts; a bad request stops at once.
-/// No delay between attempts: the next one goes to another node.
+/// Stores one chunk on a node chosen by placement: a Polly hedging pipeline in which each attempt places the chunk on a
+/// node not yet tried, each attempt has the node time limit, and a failure another node may not share (unreachable,
+/// timeout, 5xx, full, bytes rejected) starts the next attempt at once, up to Dfs:Gateway:MaxStoreAttempts; a bad request
+/// stops at once. An attempt slow to answer (4 times what the nodes' recent pace says the chunk takes, at least
+/// Dfs:Gateway:HedgeAfterMs) gets one more attempt on another node beside it: the first stored copy wins, the other send
+/// is cancelled (a copy it finished anyway is unreferenced, and garbage collection takes it).
 /// </summary>
 public sealed class ChunkStorer
 {
@@ -39,30 +41,29 @@ public sealed class ChunkStorer
         _metrics = metrics;
         _hop = TimeSpan.FromSeconds(options.Value.NodeRequestTimeoutSeconds);
         _maxAttempts = options.Value.MaxStoreAttempts;
-        _pipeline = new ResiliencePipelineBuilder<Guid>()
-            .AddRetry(new RetryStrategyOptions<Guid>
+        var hedgeAfterMs = options.Value.HedgeAfterMs;
+        var builder = new ResiliencePipelineBuilder<Guid>();
+        if (_maxAttempts > 1)
+            builder.AddHedging(new HedgingStrategyOptions<Guid>
             {
-                MaxRetryAttempts = options.Value.MaxStoreAttempts - 1,
-                Delay = TimeSpan.Zero,
+                MaxHedgedAttempts = _maxAttempts - 1,
                 ShouldHandle = new PredicateBuilder<Guid>()
                     .Handle<StorageNodeException>(e => e.IsRetryableElsewhere)
-                    .Handle<TimeoutRejectedException>(),
-                OnRetry = args =>
-                {
-                    var attempts = args.Context.Properties.GetValue(AttemptsKey, null!);
-                    logger.LogWarning("Storing chunk {Chunk} on {Node} failed ({Reason}); trying another node",
-                        attempts.ChunkId, attempts.LastNode, attempts.Failures[^1]);
-                    return ValueTask.CompletedTask;
-                },
-            })
-            .AddTimeout(TimeSpan.FromSeconds(options.Value.NodeRequestTimeoutSeconds))
-            .Build();
+                    .Handle<TimeoutRejectedException>()
+                    // A hedge that found no node left must not end the store while an earlier attempt may still succeed.
+                    .Handle<NoNodeLeftException>(),
+                // One attempt beside a slow one, not more: with two under way, the next starts only when one fails.
+                DelayGenerator = args => ValueTask.FromResult(args.Context.Properties.GetValue(AttemptsKey, null!) is { InFlight: 1 } attempts
+                    ? speeds.HedgeDelay(attempts.Size, hedgeAfterMs) ?? Timeout.InfiniteTimeSpan
+                    : Timeout.InfiniteTimeSpan),
+            });
+        _pipeline = builder.AddTimeout(TimeSpan.FromSeconds(options.Value.NodeRequestTimeoutSeconds)).Build();
     }
 
     /// <summary>The node that now holds the chunk; a 507 problem when every node is full, a 503 when they failed otherwise.</summary>
     public async Task<Guid> StoreAsync(string chunkId, ReadOnlyMemory<byte> data, CancellationToken ct)
     {
-        var attempts = new Attempts(chunkId);
+        var attempts = new Attempts(chunkId, data.Length);
         var context = ResilienceContextPool.Shared.Get(ct);
         context.Properties.Set(AttemptsKey, attempts);
         try
@@ -74,9 +75,11 @@ public sealed class ChunkStorer
         }
         catch (Exception e) when (!ct.IsCancellationRequested && e is StorageNodeException or TimeoutRejectedException or NoNodeLeftException)
         {
-            var detail = attempts.Failures.Count == 0
+            List<string> failures;
+            lock (attempts) failures = [.. attempts.Failures];
+            var detail = failures.Count == 0
                 ? "No live storage node has room for the chunk."
-                : $"Could not store a chunk after {attempts.Failures.Count} attempt(s): {string.Join("; ", attempts.Failures)}.";
+                : $"Could not store a chunk after {failures.Count} attempt(s): {string.Join("; ", failures)}.";
             // Every node full (or none with room to begin with) is a lasting condition, unlike an outage: 507, not 503.
             throw new DfsProblemException(attempts.AllFull ? StatusCodes.Status507InsufficientStorage : StatusCodes.Status503ServiceUnavailable,
                 "Storage unavailable", detail + " Nothing was committed.");
@@ -159,13 +162,19 @@ public sealed class ChunkStorer
 
     private async ValueTask<Guid> AttemptAsync(Attempts attempts, ReadOnlyMemory<byte> data, CancellationToken ct)
     {
-        var node = _placement.Choose(data.Length, attempts.Tried) ?? throw new NoNodeLeftException();
-        attempts.Tried.Add(node.Id);
-        attempts.LastNode = node.Name;
+        NodeView node;
+        lock (attempts)
+        {
+            node = _placement.Choose(data.Length, attempts.Tried) ?? throw new NoNodeLeftException();
+            attempts.Tried.Add(node.Id);
+            // Started while an earlier attempt is still under way: a hedge, not a retry after a failure.
+            if (attempts.Tried.Count - 1 > attempts.Failures.Count) _metrics.StoreHedged();
+        }
         var started = Stopwatch.GetTimestamp();
         try
         {
             await PutUnlessUnreachableAsync(node, attempts.ChunkId, data, ct);
+            attempts.Done = true;
             _registry.NoteStored(node.Id, data.Length);
             _speeds.Record(node.Id, data.Length, Stopwatch.GetElapsedTime(started));
             _metrics.ChunkStored(node.Name, Stopwatch.GetElapsedTime(started));
@@ -173,11 +182,19 @@ public sealed class ChunkStorer
         }
         catch (Exception e) when (e is StorageNodeException or OperationCanceledException)
         {
+            // Cancelled because another attempt stored the chunk first (or the upload ended): not a failure of this node.
+            if (e is OperationCanceledException && attempts.Done) throw;
             // The pipeline's timeout cancels the attempt's token and turns that into TimeoutRejectedException.
             var kind = e is StorageNodeException s ? s.Kind.ToString() : nameof(StorageFailureKind.Timeout);
-            attempts.AllFull &= e is StorageNodeException { Kind: StorageFailureKind.Full };
-            attempts.Failures.Add($"{node.Name}: {(e is StorageNodeException f ? $"{f.Kind}: {f.Message}" : "timed out")}");
+            var failure = $"{node.Name}: {(e is StorageNodeException f ? $"{f.Kind}: {f.Message}" : "timed out")}";
+            lock (attempts)
+            {
+                attempts.AllFull &= e is StorageNodeException { Kind: StorageFailureKind.Full };
+                attempts.Failures.Add(failure);
+            }
             _metrics.StoreRetried(kind);
+            if (e is not StorageNodeException { IsRetryableElsewhere: false })
+                _logger.LogWarning("Storing chunk {Chunk} on {Node} failed ({Reason}); trying another node", attempts.ChunkId, node.Name, failure);
             throw;
         }
     }
@@ -197,14 +214,24 @@ public sealed class ChunkStorer
         }
     }
 
-    /// <summary>What the attempts of one chunk tried and met.</summary>
-    private sealed class Attempts(string chunkId)
+    /// <summary>What the attempts of one chunk tried and met (attempts run side by side when hedged: lock it).</summary>
+    private sealed class Attempts(string chunkId, long size)
     {
         public string ChunkId { get; } = chunkId;
+        public long Size { get; } = size;
         public List<Guid> Tried { get; } = [];
         public List<string> Failures { get; } = [];
         public bool AllFull { get; set; } = true;
-        public string? LastNode { get; set; }
+        public volatile bool Done;
+
+        /// <summary>Attempts placed and not failed yet (the one that succeeds ends them all).</summary>
+        public int InFlight
+        {
+            get
+            {
+                lock (this) return Tried.Count - Failures.Count;
+            }
+        }
     }
 
     /// <summary>Placement has no node left that was not tried: the attempts end.</summary>

@@ -108,14 +108,16 @@ public sealed class DownloadService(
     }
 
     /// <summary>
-    /// Asks the copies in order (<see cref="HedgedRequests"/>: the next one when one fails or is slow to answer); null when
-    /// every copy failed, each reason in <paramref name="failures"/>.
+    /// Asks the copies in order, hedged (<see cref="ReplicaRace{TReplica}"/>: the next copy when one fails or is slow to
+    /// answer); null when every copy failed, each reason in <paramref name="failures"/>.
     /// </summary>
     private async Task<VerifiedChunk?> ReadFirstGoodCopyAsync(ChunkLayout chunk, List<NodeView> copies, List<string> failures, CancellationToken ct)
     {
+        if (copies.Count == 0) return null;
         var gate = new Lock();
         var abandoned = new List<NodeView>();
-        var answer = await HedgedRequests.FirstAsync(copies, async (node, dropped) =>
+        var race = new ReplicaRace<NodeView>(copies, speeds.HedgeDelay(chunk.Size, options.Value.HedgeAfterMs));
+        var good = await race.FirstAsync<VerifiedChunk>(async (node, dropped) =>
         {
             var read = await ReadCopyAsync(chunk, node, ct, dropped, abandonable: true);
             lock (gate)
@@ -124,35 +126,18 @@ public sealed class DownloadService(
                 if (read.Abandoned) abandoned.Add(node);
             }
             return read.Chunk;
-        }, () => HedgeDelay(chunk.Size), late => late.Dispose(), ct);
-        if (answer.Hedged) metrics.ReadHedged(answer.Value is null ? "none" : answer.AnsweredByHedge ? "hedge" : "first");
-        var good = answer.Value;
+        }, ct);
+        if (race.Hedged) metrics.ReadHedged(good is null ? "none" : race.AnsweredByHedge ? "hedge" : "first");
         // Reads of a node that turned slow are abandoned so that they move to another copy. With none left, a slow copy still
         // beats an error: read it again with only the node time limit, if its node still heartbeats (a silent one would not answer).
-        List<NodeView> retry;
-        lock (gate) retry = good is null ? [.. abandoned.Where(n => registry.Find(n.Id)?.IsLive == true)] : [];
-        foreach (var node in retry)
+        foreach (var node in good is null ? abandoned.Where(n => registry.Find(n.Id)?.IsLive == true).ToList() : [])
         {
             var read = await ReadCopyAsync(chunk, node, ct, CancellationToken.None, abandonable: false);
             if ((good = read.Chunk) is not null) break;
-            lock (gate) failures.Add(read.Failure!);
+            failures.Add(read.Failure!);
         }
-        lock (gate)
-            if (good is not null && failures.Count > 0) metrics.ReadFailedOver(failures[^1]);
+        if (good is not null && failures.Count > 0) metrics.ReadFailedOver(failures[^1]);
         return good;
-    }
-
-    /// <summary>
-    /// How long a read may go unanswered before the next copy is asked too: several times what the nodes' recent pace says
-    /// the chunk takes, never under <see cref="GatewayOptions.HedgedReadAfterMs"/>; null when hedging is off.
-    /// </summary>
-    private TimeSpan? HedgeDelay(long bytes)
-    {
-        var floor = options.Value.HedgedReadAfterMs;
-        if (floor == 0) return null;
-        // Without a recent measurement (an idle cluster) the pace is unknown: wait as long as a typical chunk may take.
-        var typical = speeds.Typical(bytes) ?? TimeSpan.FromMilliseconds(floor);
-        return TimeSpan.FromMilliseconds(Math.Max(floor, GatewayOptions.HedgedReadFactor * typical.TotalMilliseconds));
     }
 
     /// <summary>One copy's answer: the verified chunk, or why not (null both when the read was dropped).</summary>

@@ -34,6 +34,7 @@ public static class FileEndpoints
             .Produces(StatusCodes.Status206PartialContent, contentType: "application/octet-stream")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status416RangeNotSatisfiable)
             .ProducesProblem(StatusCodes.Status502BadGateway);
         api.MapGet("/layout/{**path}", LayoutAsync)
@@ -195,6 +196,11 @@ public static class FileEndpoints
                 return fresh;
             };
         }
+        // A version deleted (or replaced and collected) between its lookup and this has no chunks left: say so, rather than
+        // send nothing and end the answer short of its Content-Length.
+        if (layout.Count == 0 || layout[0].Offset > from || layout[^1].Offset + layout[^1].Size <= to)
+            throw new DfsProblemException(StatusCodes.Status409Conflict, "Changed while read",
+                "The file was deleted or replaced while it was being read; nothing was sent. Read it again.");
         await downloads.CopyRangeAsync(layout, from, to, output, ct, reload);
     }
 

@@ -48,7 +48,7 @@ public sealed class NodeSpeeds(TimeProvider clock, NodeRegistry? registry = null
 
     /// <summary>
     /// How long moving <paramref name="bytes"/> takes at the median pace (the lower one of an even count) of the nodes measured lately; null when none was.
-    /// A read that takes several times this is waiting on something other than the work (see DownloadService's hedging).
+    /// A transfer that takes several times this is waiting on something other than the work (see HedgeDelay).
     /// </summary>
     public TimeSpan? Typical(long bytes)
     {
@@ -56,6 +56,21 @@ public sealed class NodeSpeeds(TimeProvider clock, NodeRegistry? registry = null
         var current = _speeds.Values.Where(s => IsCurrent(s, now)).Select(s => s.MsPerMiB).Order().ToList();
         return current.Count == 0 ? null : TimeSpan.FromMilliseconds(current[(current.Count - 1) / 2] * bytes / MiB);
     }
+
+    /// <summary>
+    /// How long a transfer of <paramref name="bytes"/> may go unanswered before it is hedged on another node: several times
+    /// its <see cref="Typical"/> time, never under <paramref name="floorMs"/> (Dfs:Gateway:HedgeAfterMs); null when that is 0
+    /// (no hedging). Without a recent measurement (an idle cluster) the pace is unknown: the floor stands for a typical time.
+    /// </summary>
+    public TimeSpan? HedgeDelay(long bytes, int floorMs)
+    {
+        if (floorMs == 0) return null;
+        var typical = Typical(bytes) ?? TimeSpan.FromMilliseconds(floorMs);
+        return TimeSpan.FromMilliseconds(Math.Max(floorMs, HedgeFactor * typical.TotalMilliseconds));
+    }
+
+    /// <summary>How many times a transfer's typical time it may take before it is hedged.</summary>
+    public const int HedgeFactor = 4;
 
     private static bool IsCurrent(Speed speed, DateTimeOffset now) => now - speed.At <= Memory;
 

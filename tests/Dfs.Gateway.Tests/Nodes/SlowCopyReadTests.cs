@@ -90,7 +90,7 @@ public sealed class SlowCopyReadTests
             .With("Dfs:Gateway:ChunkSizeBytes", (2 * 1024 * 1024).ToString(CultureInfo.InvariantCulture))
             // Far beyond the test's patience: a read that waited for it would miss the test's own time limit.
             .With("Dfs:Gateway:NodeRequestTimeoutSeconds", "60")
-            .With("Dfs:Gateway:HedgedReadAfterMs", "200")
+            .With("Dfs:Gateway:HedgeAfterMs", "200")
             // The scripted nodes do not heartbeat: they stay live for the test, as a stalled node that heartbeats does.
             .With("Dfs:Cluster:NodeSuspectAfterMs", "600000")
             .With("Dfs:Cluster:NodeDeadAfterMs", "600000");

@@ -119,6 +119,8 @@ public sealed class StoreRetryTests
         // once the node turns suspect (1 s here), not after the node time limit (30 s here), which would say "Timeout".
         var gateway = new GatewayFactory()
             .With("Dfs:Gateway:NodeRequestTimeoutSeconds", "30")
+            // Silence, not slowness, is what moves this store: no hedge beside it.
+            .With("Dfs:Gateway:HedgeAfterMs", "0")
             .With("Dfs:Cluster:HeartbeatIntervalMs", "200")
             .With("Dfs:Cluster:NodeSuspectAfterMs", "1000")
             .With("Dfs:Cluster:NodeDeadAfterMs", "3000");
@@ -149,11 +151,34 @@ public sealed class StoreRetryTests
         await heartbeats;
     }
 
-    private static GatewayFactory StartGateway(int maxStoreAttempts = 4)
+    [Fact]
+    public async Task A_store_stalled_on_a_node_is_hedged_on_another_and_the_first_copy_stored_is_the_one_kept()
+    {
+        // A node that takes the bytes and never answers (a congested link, a paused process) while it still counts as live:
+        // the store goes to another node too after the hedge delay, long before the node time limit (60 s here).
+        await using var gateway = StartGateway(hedgeAfterMs: 200, nodeTimeoutSeconds: 60);
+        using var instruments = new GatewayInstruments(gateway);
+        await using var hung = await FakeNode.StartAsync("hung", FakeBehaviour.Hang, Ct);
+        await using var good = await FakeNode.StartAsync("good", FakeBehaviour.Store, Ct);
+        await hung.RegisterAsync(gateway, Plenty, Ct);
+        await good.RegisterAsync(gateway, Little, Ct);
+
+        await PutAndCheckStoredOnAsync(gateway, good).WaitAsync(TimeSpan.FromSeconds(30), Ct);
+
+        Assert.Equal(1, hung.Attempts);
+        Assert.Empty(hung.Chunks);
+        Assert.Equal(1, instruments.CountsByKind("dfs.gateway.chunk_store.hedges").Values.Sum());
+        // Dropped, not failed: no retry is counted.
+        Assert.Empty(instruments.CountsByKind(Retries));
+    }
+
+    private static GatewayFactory StartGateway(int maxStoreAttempts = 4, int hedgeAfterMs = 0, int nodeTimeoutSeconds = 1)
     {
         var gateway = new GatewayFactory()
-            .With("Dfs:Gateway:NodeRequestTimeoutSeconds", "1")
+            .With("Dfs:Gateway:NodeRequestTimeoutSeconds", nodeTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture))
             .With("Dfs:Gateway:MaxStoreAttempts", maxStoreAttempts.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            // Failures, one attempt after the other: a hung node's store times out here instead of being hedged (see below).
+            .With("Dfs:Gateway:HedgeAfterMs", hedgeAfterMs.ToString(System.Globalization.CultureInfo.InvariantCulture))
             // The scripted nodes do not heartbeat: they stay live for the test.
             .With("Dfs:Cluster:NodeSuspectAfterMs", "600000")
             .With("Dfs:Cluster:NodeDeadAfterMs", "600000");
